@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xenmm: a three-level P2M and an unpopulated-alloc provider for Xen PV
+# Linux 6.1 guests, plus companion Xen 4.17 patches.  See README.md.
+#
+# The two commands a user needs:
+#   make run     build everything needed, boot it as dom0, print a summary
+#   make check   run every test; ends with "N passed, N failed"
+# Everything else: make help.
+
+SHELL := /bin/bash
+T := tools/testing
+
+LAYOUT ?= pc-1g
+export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
+
+.PHONY: help run check kernel xen initramfs layouts clean-cache
+
+help:
+	@echo 'xenmm targets:'
+	@echo '  run          build kernel, Xen and initramfs; boot dom0 in QEMU; summarise'
+	@echo '               (LAYOUT=name, default pc-1g; see make layouts)'
+	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
+	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
+	@echo '  xen          provide the Xen hypervisor image'
+	@echo '  initramfs    build the busybox test initramfs'
+	@echo '  layouts      list the QEMU memory layouts'
+	@echo '  clean-cache  remove ~/.cache/xenmm (XENMM_CACHE)'
+	@echo 'Logs of every step are kept in ~/.cache/xenmm/logs.'
+
+run:
+	@$(T)/run.sh
+
+check:
+	@$(T)/check.sh
+
+kernel:
+	@$(T)/build/kernel.sh $(if $(KDIR),--kdir "$(KDIR)")
+
+xen:
+	@$(T)/build/xen.sh
+
+initramfs:
+	@$(T)/build/initramfs.sh
+
+layouts:
+	@python3 $(T)/boot/xenboot.py --list-layouts
+
+clean-cache:
+	rm -rf "$${XENMM_CACHE:-$$HOME/.cache/xenmm}"

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit checks of a running PV guest's P2M against the memory map Xen gave
+ * it.  These hold for any correct P2M implementation, so they guard the
+ * rewrite: they passed first against upstream 6.1's linear list.
+ *
+ * The rules come from arch/x86/xen/setup.c: every page that is not RAM in
+ * the Xen memory map (the machine map for dom0, the pseudo-physical map for
+ * a domU) is identity mapped, and so is everything above the map's end;
+ * every RAM pfn is either populated with an MFN that Xen's M2P says is ours
+ * or is not populated at all; and the populated pfns are exactly the pages
+ * Xen has accounted to the domain.
+ */
+
+#include <kunit/test.h>
+#include <linux/pfn.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <asm/e820/types.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/page.h>
+#include <xen/interface/memory.h>
+#include <xen/xen.h>
+
+#define P2M_KUNIT_MAX_ENTRIES	128
+
+/* How far past the end of the map every pfn is checked, then sampled. */
+#define P2M_KUNIT_TAIL_PFNS	(1UL << 18)
+#define P2M_KUNIT_SAMPLE_MAX	(1UL << 40)
+
+struct p2m_kunit_map {
+	struct e820_entry *entry;
+	unsigned int nr;
+};
+
+static int p2m_kunit_cmp_entry(const void *a, const void *b)
+{
+	const struct e820_entry *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/* Fetch the map setup.c worked from, sorted by address. */
+static void p2m_kunit_get_map(struct kunit *test, struct p2m_kunit_map *map)
+{
+	struct xen_memory_map memmap;
+	unsigned int i;
+	int rc;
+
+	if (!xen_pv_domain())
+		kunit_skip(test, "not a Xen PV guest");
+
+	map->entry = kunit_kcalloc(test, P2M_KUNIT_MAX_ENTRIES,
+				   sizeof(*map->entry), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map->entry);
+	memmap.nr_entries = P2M_KUNIT_MAX_ENTRIES;
+	set_xen_guest_handle(memmap.buffer, map->entry);
+	rc = HYPERVISOR_memory_op(xen_initial_domain() ?
+				  XENMEM_machine_memory_map : XENMEM_memory_map,
+				  &memmap);
+	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "memory_map hypercall failed");
+	KUNIT_ASSERT_GT(test, memmap.nr_entries, 0U);
+	map->nr = memmap.nr_entries;
+	sort(map->entry, map->nr, sizeof(*map->entry), p2m_kunit_cmp_entry,
+	     NULL);
+	for (i = 1; i < map->nr; i++)
+		KUNIT_ASSERT_LE_MSG(test,
+				    map->entry[i - 1].addr + map->entry[i - 1].size,
+				    map->entry[i].addr,
+				    "memory map entries %u and %u overlap", i - 1, i);
+}
+
+/*
+ * Dom0 treats UNUSABLE machine-map entries as RAM (Xen refuses identity
+ * mappings of them), as setup.c's xen_ignore_unusable() does.
+ */
+static bool p2m_kunit_is_ram(const struct e820_entry *e)
+{
+	return e->type == E820_TYPE_RAM ||
+	       (xen_initial_domain() && e->type == E820_TYPE_UNUSABLE);
+}
+
+/* Holes up to this many pfns are checked pfn by pfn. */
+#define P2M_KUNIT_FULL_SCAN	(1UL << 14)
+
+struct p2m_kunit_miss {
+	unsigned long nr, first, got;
+};
+
+static void p2m_kunit_check_one(unsigned long pfn, struct p2m_kunit_miss *miss)
+{
+	unsigned long mfn = __pfn_to_mfn(pfn);
+
+	if (mfn == IDENTITY_FRAME(pfn))
+		return;
+	if (!miss->nr++) {
+		miss->first = pfn;
+		miss->got = mfn;
+	}
+}
+
+/*
+ * Check that [start, end) reads back as identity.  Small holes are checked
+ * whole; in large ones (a PCI hole is a million pfns, and a lookup under
+ * TCG is slow) the first and last P2M_KUNIT_FULL_SCAN pfns are checked,
+ * and in between the pfns either side of every 512-pfn leaf boundary plus
+ * one pfn inside each leaf, so a wrong leaf anywhere is caught.
+ */
+static void p2m_kunit_expect_identity(struct kunit *test, unsigned long start,
+				      unsigned long end)
+{
+	struct p2m_kunit_miss miss = {};
+	unsigned long pfn, step = PAGE_SIZE / sizeof(unsigned long);
+
+	if (end - start <= 2 * P2M_KUNIT_FULL_SCAN) {
+		for (pfn = start; pfn < end; pfn++)
+			p2m_kunit_check_one(pfn, &miss);
+	} else {
+		for (pfn = start; pfn < start + P2M_KUNIT_FULL_SCAN; pfn++)
+			p2m_kunit_check_one(pfn, &miss);
+		for (pfn = ALIGN(pfn, step); pfn < end - P2M_KUNIT_FULL_SCAN;
+		     pfn += step) {
+			p2m_kunit_check_one(pfn - 1, &miss);
+			p2m_kunit_check_one(pfn, &miss);
+			p2m_kunit_check_one(pfn + (pfn / step * 37) % step, &miss);
+		}
+		for (pfn = end - P2M_KUNIT_FULL_SCAN; pfn < end; pfn++)
+			p2m_kunit_check_one(pfn, &miss);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, miss.nr, 0UL,
+			    "hole [%#lx, %#lx): %lu pfns not identity, first %#lx -> %#lx",
+			    start, end, miss.nr, miss.first, miss.got);
+}
+
+/* Every page that is not RAM below the map's end is identity mapped. */
+static void p2m_kunit_holes_are_identity(struct kunit *test)
+{
+	struct p2m_kunit_map map;
+	unsigned long hole_start = 0;
+	unsigned int i;
+
+	p2m_kunit_get_map(test, &map);
+	for (i = 0; i < map.nr; i++) {
+		const struct e820_entry *e = &map.entry[i];
+
+		if (!p2m_kunit_is_ram(e))
+			continue;
+		/* A RAM entry starting mid-page leaves that page to the hole. */
+		p2m_kunit_expect_identity(test, hole_start, PFN_UP(e->addr));
+		hole_start = PFN_DOWN(e->addr + e->size);
+	}
+	/*
+	 * Non-RAM entries at the end of the map are rounded outwards; RAM at
+	 * the end leaves its partial last page out of the identity range.
+	 */
+	if (!p2m_kunit_is_ram(&map.entry[map.nr - 1]))
+		p2m_kunit_expect_identity(test, hole_start,
+			PFN_UP(map.entry[map.nr - 1].addr + map.entry[map.nr - 1].size));
+}
+
+/* Above the map, everything is identity (PCI BARs may live there). */
+static void p2m_kunit_above_map_is_identity(struct kunit *test)
+{
+	struct p2m_kunit_map map;
+	const struct e820_entry *last;
+	unsigned long end, pfn;
+
+	p2m_kunit_get_map(test, &map);
+	last = &map.entry[map.nr - 1];
+	end = PFN_UP(last->addr + last->size);
+	p2m_kunit_expect_identity(test, end, end + P2M_KUNIT_TAIL_PFNS);
+	for (pfn = roundup_pow_of_two(end + P2M_KUNIT_TAIL_PFNS);
+	     pfn <= P2M_KUNIT_SAMPLE_MAX; pfn <<= 1)
+		p2m_kunit_expect_identity(test, pfn - 1, pfn + 1);
+}
+
+/*
+ * Every RAM pfn is either populated with an MFN whose M2P entry points back
+ * at it, or not populated (INVALID_P2M_ENTRY, or identity: upstream 6.1
+ * answers identity for machine RAM beyond dom0's allocation, which Xen
+ * will not let dom0 map anyway).  The populated count is exactly what Xen
+ * accounts to the domain.
+ */
+static void p2m_kunit_ram_matches_xen(struct kunit *test)
+{
+	struct p2m_kunit_map map;
+	unsigned long populated = 0, unpopulated = 0, bad = 0;
+	unsigned long first_bad = 0, got = 0;
+	domid_t self = DOMID_SELF;
+	unsigned int i;
+	long reservation;
+
+	p2m_kunit_get_map(test, &map);
+	for (i = 0; i < map.nr; i++) {
+		const struct e820_entry *e = &map.entry[i];
+		unsigned long pfn;
+
+		if (!p2m_kunit_is_ram(e))
+			continue;
+		for (pfn = PFN_UP(e->addr); pfn < PFN_DOWN(e->addr + e->size);
+		     pfn++) {
+			unsigned long mfn = __pfn_to_mfn(pfn);
+
+			if (mfn == INVALID_P2M_ENTRY ||
+			    mfn == IDENTITY_FRAME(pfn)) {
+				unpopulated++;
+				continue;
+			}
+			if (!(mfn & (IDENTITY_FRAME_BIT | FOREIGN_FRAME_BIT)) &&
+			    mfn_to_pfn_no_overrides(mfn) == pfn) {
+				populated++;
+				continue;
+			}
+			if (!bad++) {
+				first_bad = pfn;
+				got = mfn;
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL,
+			    "%lu RAM pfns map to an MFN Xen's M2P disowns, first %#lx -> %#lx",
+			    bad, first_bad, got);
+
+	reservation = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+	KUNIT_ASSERT_GT(test, reservation, 0L);
+	KUNIT_EXPECT_EQ_MSG(test, populated, (unsigned long)reservation,
+			    "populated RAM pfns %lu (unpopulated %lu), Xen accounts %ld pages to us",
+			    populated, unpopulated, reservation);
+}
+
+static struct kunit_case p2m_e820_cases[] = {
+	KUNIT_CASE(p2m_kunit_holes_are_identity),
+	KUNIT_CASE(p2m_kunit_above_map_is_identity),
+	KUNIT_CASE(p2m_kunit_ram_matches_xen),
+	{}
+};
+
+static struct kunit_suite p2m_e820_suite = {
+	.name = "xen_p2m_e820",
+	.test_cases = p2m_e820_cases,
+};
+kunit_test_suite(p2m_e820_suite);
+
+MODULE_DESCRIPTION("KUnit: a PV guest's P2M agrees with its Xen memory map");
+MODULE_LICENSE("GPL");

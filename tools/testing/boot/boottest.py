@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot dom0 under a layout and either summarise it or test it.
+
+  boottest.py show --layout L --xen X --kernel K --initrd I
+      boot once and print a short human summary (make run)
+  boottest.py test --layouts L1,L2 --xen X --kernel K --initrd I [--results F]
+      boot each layout, run every check, print PASS/FAIL lines (make check)
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks      # noqa: E402
+import xenboot     # noqa: E402
+
+CACHE = os.environ.get("XENMM_CACHE",
+                       os.path.expanduser("~/.cache/xenmm"))
+
+
+def log_path(layout, tag):
+    d = os.path.join(CACHE, "logs", "boot")
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, f"{tag}-{layout}.log")
+
+
+def print_tail(res, out=sys.stdout):
+    print(f"  last lines of {res['log']}:", file=out)
+    for line in res["tail"]:
+        print("  | " + line, file=out)
+
+
+def show(args):
+    res = xenboot.boot(args.layout, args.xen, args.kernel, args.initrd,
+                       log_path(args.layout, "run"), args.timeout,
+                       args.xen_extra, args.linux_extra)
+    print(f"layout:   {res['layout']} ({res['layout_desc']})")
+    print(f"boot:     {res['status']} in {res['seconds']} s "
+          f"(full log: {res['log']})")
+    if res["status"] != "done":
+        print_tail(res)
+        return 1
+    info = dict(line.split(": ", 1)
+                for line in checks.block(res, "guest") or [] if ": " in line)
+    print(f"guest:    Linux {info.get('kernel')}, {info.get('guest_type')} "
+          f"{'dom0' if 'control_d' in info.get('capabilities', '') else 'domU'}"
+          f" on Xen {info.get('xen_version')}, {info.get('MemTotal', '?')}")
+
+    print("/proc/iomem (Xen lines):")
+    xen_lines = [line for line in checks.block(res, "iomem") or []
+                 if "Xen" in line]
+    for line in xen_lines or ["  (none: nothing has allocated unpopulated "
+                              "pages yet)"]:
+        print("  " + line)
+
+    print("P2M (/sys/kernel/debug/xen/mmu/p2m):")
+    p2m = checks.block(res, "p2m") or []
+    for line in p2m[:40]:
+        print("  " + line)
+    if len(p2m) > 40:
+        print(f"  ... {len(p2m) - 40} more lines in {res['log']}")
+
+    suites = checks.parse_kunit(checks.block(res, "kunit") or [])
+    npass = sum(1 for _, c in suites.values() for x in c if x[1] and not x[2])
+    nskip = sum(1 for _, c in suites.values() for x in c if x[2])
+    nfail = sum(1 for _, c in suites.values() for x in c if not x[1])
+    print(f"KUnit:    {len(suites)} suites: {npass} passed, {nfail} failed, "
+          f"{nskip} skipped")
+    for name, (ok, cases) in suites.items():
+        print(f"  {'ok    ' if ok else 'FAILED'} {name} ({len(cases)} cases)")
+    return 0 if nfail == 0 else 1
+
+
+def test(args):
+    results = open(args.results, "a") if args.results else None
+    failed = 0
+    for layout in args.layouts.split(","):
+        xenboot.get_layout(layout)      # unknown names fail before booting
+        res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
+                           log_path(layout, args.tag), args.timeout,
+                           args.xen_extra, args.linux_extra)
+        for name, ok, detail in checks.run_checks(res):
+            line = f"{'PASS' if ok else 'FAIL'} boot/{layout}/{name}: {detail}"
+            print(line, flush=True)
+            if results:
+                results.write(line + "\n")
+            failed += not ok
+        if res["status"] != "done":
+            print_tail(res)
+    return 1 if failed else 0
+
+
+def expect_crash(args):
+    """The harness self-test: a guest that panics is reported as crashed."""
+    with open(args.json) as f:
+        res = json.load(f)
+    seen = any("Kernel panic" in line for line in res["tail"])
+    ok = res["status"] == "crashed" and seen
+    print(f"{'PASS' if ok else 'FAIL'} boot/selftest/panic-detected: status "
+          f"{res['status']} after {res['seconds']} s, "
+          f"panic {'in' if seen else 'not in'} the last lines shown")
+    return 0 if ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("show", "test"):
+        p = sub.add_parser(name)
+        p.add_argument("--xen", required=True)
+        p.add_argument("--kernel", required=True)
+        p.add_argument("--initrd", required=True)
+        p.add_argument("--timeout", type=float, default=300)
+        p.add_argument("--xen-extra", default="")
+        p.add_argument("--linux-extra", default="")
+        if name == "show":
+            p.add_argument("--layout", default="pc-1g")
+        else:
+            p.add_argument("--layouts", required=True)
+            p.add_argument("--results")
+            p.add_argument("--tag", default="test")
+    p = sub.add_parser("expect-crash")
+    p.add_argument("--json", required=True)
+    args = ap.parse_args()
+    return {"show": show, "test": test, "expect-crash": expect_crash}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Checks of a booted guest, computed from what the guest itself printed.
+
+Each check takes the result of xenboot.boot() and returns (ok, detail).
+Expectations are derived from the guest's own output (its E820, its
+memory map), never from a recorded run.
+"""
+
+import re
+
+E820_LINE = re.compile(
+    r"(?:Xen|BIOS-e820): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+?)\s*$")
+E820_UPDATE = re.compile(
+    r"e820: update \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+?) ==> (.+?)\s*$")
+E820_REMOVE = re.compile(
+    r"e820: remove \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+?)\s*$")
+IOMEM_LINE = re.compile(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$")
+P2M_LINE = re.compile(r"^ \[0x([0-9a-f]+)->0x([0-9a-f]+)\] (\S+)$")
+KUNIT_CASE = re.compile(r"^\s*(not ok|ok) \d+ (\S+)(.*)$")
+
+# Kernel messages that mean something went wrong even if the boot finished.
+KERNEL_BAD = [re.compile(p) for p in (
+    r"WARNING: CPU: \d+ PID: \d+ at ",
+    r"\bBUG: ",
+    r"\bOops\b",
+    r"Call Trace:",
+    r"Kernel panic",
+    r"general protection fault",
+)]
+XEN_BAD = [re.compile(p) for p in (
+    r"\(XEN\) Assertion '",
+    r"\(XEN\) Xen BUG at",
+    r"\(XEN\) FATAL TRAP",
+    r"\(XEN\) Panic on CPU",
+)]
+
+
+def block(res, name):
+    lines = res["blocks"].get(name)
+    if lines is None:
+        return None
+    return [line for line in lines if not line.startswith("@@@XENMM-RC ")]
+
+
+def dmesg(res):
+    lines = block(res, "dmesg")
+    if lines is None:
+        return []
+    # Drop the "[    0.000000] " timestamp.
+    return [re.sub(r"^\[\s*\d+\.\d+\] ", "", line) for line in lines]
+
+
+# ---------------------------------------------------------------------------
+# Parsers
+
+def parse_iomem(lines):
+    """Top-level and nested /proc/iomem entries: (depth, start, end, name)."""
+    out = []
+    for line in lines:
+        m = IOMEM_LINE.match(line)
+        if m:
+            out.append((len(m.group(1)) // 2, int(m.group(2), 16),
+                        int(m.group(3), 16), m.group(4)))
+    return out
+
+
+def parse_p2m(lines):
+    """The debugfs dump: list of (start_pfn, end_pfn_exclusive, kind)."""
+    out = []
+    for line in lines:
+        m = P2M_LINE.match(line)
+        if m:
+            out.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+        elif line.strip() and not line.startswith(" ") and out:
+            break       # the stats block after the ranges
+    return out
+
+
+def parse_kunit(lines):
+    """Per-suite results from KUnit's TAP: {suite: [(case, ok, skipped)]}."""
+    suites = {}
+    cases = []
+    for line in lines:
+        m = KUNIT_CASE.match(line)
+        if not m:
+            continue
+        ok = m.group(1) == "ok"
+        skipped = "# SKIP" in m.group(3)
+        if line.startswith((" ", "\t")):
+            cases.append((m.group(2), ok, skipped))
+        else:
+            suites[m.group(2)] = (ok, cases)
+            cases = []
+    return suites
+
+
+def guest_e820(res):
+    """The E820 the guest printed, after the updates it printed, merged.
+
+    Returns sorted [start, end_exclusive, type] lists.
+    """
+    table = []
+    for line in dmesg(res):
+        m = E820_LINE.search(line)
+        if m:
+            table.append([int(m.group(1), 16), int(m.group(2), 16) + 1,
+                          m.group(3)])
+            continue
+        m = E820_UPDATE.search(line)
+        if m:
+            table = e820_retype(table, int(m.group(1), 16),
+                                int(m.group(2), 16) + 1, m.group(3),
+                                m.group(4))
+            continue
+        m = E820_REMOVE.search(line)
+        if m:
+            table = e820_retype(table, int(m.group(1), 16),
+                                int(m.group(2), 16) + 1, m.group(3), None)
+    return e820_merge(table)
+
+
+def e820_retype(table, start, end, old, new):
+    """Change [start, end) of type old to type new (None: remove)."""
+    out = []
+    for s, e, t in table:
+        if t != old or e <= start or s >= end:
+            out.append([s, e, t])
+            continue
+        if s < start:
+            out.append([s, start, t])
+        if new is not None:
+            out.append([max(s, start), min(e, end), new])
+        if e > end:
+            out.append([end, e, t])
+    return out
+
+
+def e820_merge(table):
+    table = sorted(table)
+    out = []
+    for s, e, t in table:
+        if out and out[-1][2] == t and out[-1][1] == s:
+            out[-1][1] = e
+        else:
+            out.append([s, e, t])
+    return out
+
+
+def fmt_ranges(ranges):
+    return ", ".join(f"[{s:#x}-{e:#x})" for s, e in ranges) or "none"
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+def check_boot(res):
+    if res["status"] != "done":
+        return False, f"guest {res['status']} after {res['seconds']} s"
+    return True, f"booted and powered off in {res['seconds']} s"
+
+
+def check_pv_dom0(res):
+    info = block(res, "guest") or []
+    kv = dict(line.split(": ", 1) for line in info if ": " in line)
+    want = {"hypervisor": "xen", "guest_type": "PV"}
+    for k, v in want.items():
+        if kv.get(k) != v:
+            return False, f"{k} is {kv.get(k)!r}, want {v!r}"
+    if "control_d" not in kv.get("capabilities", ""):
+        return False, f"not the control domain: capabilities {kv.get('capabilities')!r}"
+    return True, f"Linux {kv.get('kernel')} PV dom0 on Xen {kv.get('xen_version')}"
+
+
+def check_clean_log(res):
+    bad = [line for line in dmesg(res) if any(p.search(line) for p in KERNEL_BAD)]
+    bad += [line for line in res["lines"] if any(p.search(line) for p in XEN_BAD)]
+    if bad:
+        return False, "; ".join(bad[:3])
+    return True, "no WARN/BUG/Oops in dmesg, no Xen assertion"
+
+
+def check_kunit(res):
+    lines = block(res, "kunit")
+    if lines is None:
+        return False, "guest printed no KUnit block"
+    suites = parse_kunit(lines)
+    if not suites:
+        return False, "no KUnit suite ran"
+    failed = [f"{s}.{c}" for s, (_, cases) in suites.items()
+              for c, ok, _ in cases if not ok]
+    failed += [s for s, (ok, cases) in suites.items() if not ok and not cases]
+    ncases = sum(len(c) for _, c in suites.values())
+    skipped = sum(1 for _, c in suites.values() for x in c if x[2])
+    if failed:
+        return False, f"failed: {', '.join(failed)}"
+    return True, f"{len(suites)} suites, {ncases} cases passed ({skipped} skipped)"
+
+
+def check_iomem_ram(res):
+    """Top-level System RAM in /proc/iomem is exactly the E820 usable RAM."""
+    e820 = guest_e820(res)
+    if not e820:
+        return False, "no E820 in dmesg"
+    want = [(s, e) for s, e, t in e820 if t == "usable"]
+    iomem = block(res, "iomem")
+    if not iomem:
+        return False, "no /proc/iomem block"
+    got = []
+    for depth, s, e, name in parse_iomem(iomem):
+        if depth == 0 and name == "System RAM":
+            if got and got[-1][1] == s:
+                got[-1] = (got[-1][0], e + 1)
+            else:
+                got.append((s, e + 1))
+    if got != want:
+        return False, f"iomem System RAM {fmt_ranges(got)} != E820 usable {fmt_ranges(want)}"
+    return True, f"{len(got)} System RAM ranges match the E820"
+
+
+def check_p2m_dump(res):
+    """The debugfs dump is well-formed and covers pfn 0 up without gaps."""
+    lines = block(res, "p2m")
+    if lines is None:
+        return False, "no p2m block"
+    ranges = parse_p2m(lines)
+    if not ranges:
+        return False, "p2m dump has no ranges"
+    if ranges[0][0] != 0:
+        return False, f"dump starts at pfn {ranges[0][0]:#x}, not 0"
+    kinds = {"identity", "missing", "pfn", "abnormal"}
+    for (s0, e0, k0), (s1, e1, k1) in zip(ranges, ranges[1:]):
+        if e0 != s1:
+            return False, f"gap or overlap between {e0:#x} and {s1:#x}"
+    for s, e, k in ranges:
+        if k not in kinds or s >= e:
+            return False, f"bad range [{s:#x}->{e:#x}] {k}"
+    e820 = guest_e820(res)
+    top_ram = max((e for s, e, t in e820 if t == "usable"), default=0) >> 12
+    if ranges[-1][1] < top_ram:
+        return False, f"dump ends at {ranges[-1][1]:#x}, below RAM end {top_ram:#x}"
+    return True, f"{len(ranges)} ranges covering [0, {ranges[-1][1]:#x})"
+
+
+DOM0_CHECKS = [
+    ("boot", check_boot),
+    ("pv-dom0", check_pv_dom0),
+    ("clean-log", check_clean_log),
+    ("kunit", check_kunit),
+    ("iomem-ram", check_iomem_ram),
+    ("p2m-dump", check_p2m_dump),
+]
+
+
+def run_checks(res, checks=DOM0_CHECKS):
+    out = []
+    for name, fn in checks:
+        if name != "boot" and res["status"] != "done":
+            out.append((name, False, "not run: the boot failed"))
+            continue
+        try:
+            ok, detail = fn(res)
+        except Exception as e:     # a parser bug must fail, not pass
+            ok, detail = False, f"check raised {type(e).__name__}: {e}"
+        out.append((name, ok, detail))
+    return out

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot Xen + a Linux dom0 in QEMU (TCG) and collect what the guest printed.
+
+The guest's /init (tools/testing/boot/init) frames its output in blocks:
+
+    @@@XENMM-BEGIN name@@@
+    ...
+    @@@XENMM-END name@@@
+
+and ends with @@@XENMM-DONE@@@ before powering off.  This module runs QEMU
+with a deadline, keeps the whole serial log, stops early on a panic, and
+returns the blocks.  A failed boot is reported with the log's last lines.
+"""
+
+import argparse
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAYOUTS = os.path.join(HERE, "layouts.conf")
+
+BEGIN = re.compile(r"@@@XENMM-BEGIN (\S+)@@@")
+END = re.compile(r"@@@XENMM-END (\S+)@@@")
+DONE = "@@@XENMM-DONE@@@"
+
+# Lines after which the run cannot succeed: stop soon, keep what follows.
+FATAL = [
+    re.compile(r"Kernel panic - not syncing"),
+    re.compile(r"\(XEN\) Panic on CPU"),
+    re.compile(r"\(XEN\) Domain 0 crashed"),
+    re.compile(r"\(XEN\) Hardware Dom0 crashed"),
+    re.compile(r"\(XEN\) Reboot in"),
+]
+FATAL_GRACE = 3.0
+
+
+class Layout:
+    def __init__(self, name, machine, ram_mib, dom0_opt, desc):
+        self.name = name
+        self.machine = machine
+        self.ram_mib = int(ram_mib)
+        self.dom0_opt = dom0_opt
+        self.desc = desc
+
+
+def load_layouts(path=LAYOUTS):
+    layouts = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 4)
+            if len(parts) != 5:
+                raise SystemExit(f"{path}: malformed line: {line}")
+            layouts[parts[0]] = Layout(*parts)
+    return layouts
+
+
+def get_layout(name):
+    layouts = load_layouts()
+    if name not in layouts:
+        raise SystemExit(
+            f"xenboot: unknown layout '{name}'; known layouts: "
+            + ", ".join(layouts))
+    return layouts[name]
+
+
+def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
+    xen_args = (f"console=com1 com1=115200,8n1 {layout.dom0_opt} "
+                "loglvl=all guest_loglvl=all noreboot bootscrub=false "
+                f"{xen_extra}").strip()
+    linux_args = f"console=hvc0 earlyprintk=xen {linux_extra}".strip()
+    return [
+        "qemu-system-x86_64", "-machine", layout.machine, "-cpu", "qemu64",
+        "-smp", "1", "-m", str(layout.ram_mib),
+        "-accel", "tcg,thread=single", "-nographic", "-no-reboot",
+        "-monitor", "none", "-serial", "stdio",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-kernel", xen, "-append", xen_args,
+        "-initrd", f"{kernel} {linux_args},{initrd}",
+    ]
+
+
+def run(cmd, log_path, timeout):
+    """Run cmd, tee its output to log_path; returns (status, lines, secs)."""
+    t0 = time.monotonic()
+    lines = []
+    status = None
+    fatal_at = None
+    done_at = None
+    with open(log_path, "w") as log:
+        log.write("# " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        buf = b""
+        while True:
+            now = time.monotonic()
+            if now - t0 > timeout:
+                status = status or "timeout"
+                break
+            if fatal_at and now - fatal_at > FATAL_GRACE:
+                break
+            if done_at and now - done_at > 30:
+                break   # guest said done but QEMU did not exit: fine
+            if not sel.select(timeout=0.5):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *complete, buf = buf.split(b"\n")
+            for raw in complete:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                lines.append(line)
+                log.write(line + "\n")
+                if DONE in line and not done_at:
+                    done_at = time.monotonic()
+                    status = status or "done"
+                if not fatal_at and any(p.search(line) for p in FATAL):
+                    fatal_at = time.monotonic()
+                    status = "crashed"
+            log.flush()
+        if buf:
+            line = buf.decode("utf-8", "replace").rstrip("\r")
+            lines.append(line)
+            log.write(line + "\n")
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        secs = time.monotonic() - t0
+        log.write(f"# status={status or 'exited'} after {secs:.1f}s, "
+                  f"qemu rc={proc.returncode}\n")
+    return status or "exited early", lines, secs
+
+
+def parse_blocks(lines):
+    """Blocks the guest framed, name -> list of lines (and its rc)."""
+    blocks = {}
+    cur = None
+    for line in lines:
+        m = BEGIN.search(line)
+        if m:
+            cur = m.group(1)
+            blocks[cur] = []
+            continue
+        m = END.search(line)
+        if m and cur == m.group(1):
+            cur = None
+            continue
+        if cur is not None:
+            blocks[cur].append(line)
+    return blocks
+
+
+def boot(layout_name, xen, kernel, initrd, log_path, timeout,
+         xen_extra="", linux_extra=""):
+    layout = get_layout(layout_name)
+    for path in (xen, kernel, initrd):
+        if not os.path.isfile(path):
+            raise SystemExit(f"xenboot: {path}: no such file")
+    cmd = qemu_cmdline(layout, xen, kernel, initrd, xen_extra, linux_extra)
+    status, lines, secs = run(cmd, log_path, timeout)
+    return {
+        "layout": layout.name,
+        "layout_desc": layout.desc,
+        "status": status,
+        "seconds": round(secs, 1),
+        "log": log_path,
+        "tail": lines[-40:],
+        "blocks": parse_blocks(lines),
+        "lines": lines,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--layout", default="pc-1g")
+    ap.add_argument("--xen", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--json", required=True, help="write the result here")
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--xen-extra", default="")
+    ap.add_argument("--linux-extra", default="")
+    ap.add_argument("--list-layouts", action="store_true")
+    args = ap.parse_args()
+
+    res = boot(args.layout, args.xen, args.kernel, args.initrd, args.log,
+               args.timeout, args.xen_extra, args.linux_extra)
+    with open(args.json, "w") as f:
+        json.dump(res, f)
+    if res["status"] != "done":
+        print(f"xenboot: layout {args.layout}: guest {res['status']} after "
+              f"{res['seconds']} s; last lines of {args.log}:",
+              file=sys.stderr)
+        for line in res["tail"]:
+            print("  | " + line, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--list-layouts":
+        for lay in load_layouts().values():
+            print(f"  {lay.name:14s} {lay.desc}")
+        sys.exit(0)
+    sys.exit(main())

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the xenmm build and test scripts.  Sourced, not run.
+#
+# Everything built or unpacked lives under $XENMM_CACHE (default
+# ~/.cache/xenmm), never inside the repository, so a clean clone stays clean
+# and a second run is incremental.
+
+set -o pipefail
+
+XENMM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+XENMM_CACHE=${XENMM_CACHE:-$HOME/.cache/xenmm}
+XENMM_LOGS=$XENMM_CACHE/logs
+XENMM_JOBS=${XENMM_JOBS:-$(nproc)}
+mkdir -p "$XENMM_CACHE" "$XENMM_LOGS"
+
+# Base packages (DESIGN.md section 1): Debian's, nothing downloaded elsewhere.
+LINUX_TARBALL=${LINUX_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+XEN_DEBIAN_GZ=${XEN_DEBIAN_GZ:-/boot/xen-4.17-amd64.gz}
+
+_xenmm_t0=${_xenmm_t0:-$(date +%s)}
+export _xenmm_t0
+
+# progress MSG: one line on stderr, prefixed with the time since start.
+progress()
+{
+	local now=$(($(date +%s) - _xenmm_t0))
+
+	printf '[%3d:%02d] %s\n' $((now / 60)) $((now % 60)) "$*" >&2
+}
+
+die()
+{
+	printf 'xenmm: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# run_logged LOG CMD...: run CMD with all output to LOG; on failure show the
+# tail of LOG and where the whole of it is.
+run_logged()
+{
+	local log=$1
+
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		printf 'xenmm: command failed: %s\n' "$*" >&2
+		printf -- '--- last 30 lines of %s ---\n' "$log" >&2
+		tail -n 30 "$log" >&2
+		return 1
+	fi
+}
+
+# hash_of FILE...: a short content hash over files (names and contents).
+hash_of()
+{
+	local f
+
+	for f in "$@"; do
+		printf '%s\n' "${f#"$XENMM_TOP"/}"
+		cat "$f"
+	done | sha256sum | cut -c1-16
+}
+
+# need_pkgs PKG...: install whatever of PKG is missing, quietly when nothing
+# is.  apt-get update runs at most once per day of cache.
+need_pkgs()
+{
+	local missing=() p stamp=$XENMM_CACHE/apt-updated
+
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+
+	[ "$(id -u)" -eq 0 ] ||
+		die "missing packages: ${missing[*]}; run as root (or install them)"
+	progress "apt: installing ${missing[*]}"
+	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
+			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
+		touch "$stamp"
+	fi
+	for p in "${missing[@]}"; do
+		apt-cache show "$p" >/dev/null 2>&1 ||
+			die "package '$p' is not known to apt (check /etc/apt/sources.list)"
+	done
+	DEBIAN_FRONTEND=noninteractive run_logged "$XENMM_LOGS/apt-install.log" \
+		apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		die "apt-get install ${missing[*]} failed (log: $XENMM_LOGS/apt-install.log)"
+}
+
+# Packages every kernel build needs.
+KERNEL_BUILD_PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev
+libssl-dev cpio xz-utils kmod rsync python3 patch"

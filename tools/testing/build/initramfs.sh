@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the busybox-static test initramfs the boot harness hands to dom0.
+#
+#   initramfs.sh [--extra DIR]...
+#
+# Contents: busybox, tools/testing/boot/init as /init, and each --extra DIR
+# copied over the root (test snippets in etc/xenmm.d/, modules, ...).
+# Prints the path of the gzipped cpio on stdout.
+
+source "$(dirname "$0")/common.sh"
+
+EXTRAS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--extra) [ -d "$2" ] || die "--extra $2: not a directory"
+		 EXTRAS+=("$2"); shift 2 ;;
+	*) die "initramfs.sh: unknown argument '$1'" ;;
+	esac
+done
+
+need_pkgs busybox-static cpio gzip
+
+BUSYBOX=/bin/busybox
+INIT=$XENMM_TOP/tools/testing/boot/init
+files=("$BUSYBOX" "$INIT")
+for d in "${EXTRAS[@]}"; do
+	while read -r f; do files+=("$f"); done < <(find "$d" -type f | LC_ALL=C sort)
+done
+key=$(hash_of "${files[@]}")
+out=$XENMM_CACHE/initramfs/initrd-$key.cpio.gz
+if [ ! -f "$out" ]; then
+	root=$XENMM_CACHE/initramfs/root-$key
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc/xenmm.d,root}
+	cp "$BUSYBOX" "$root/bin/busybox"
+	cp "$INIT" "$root/init"
+	chmod 755 "$root/init"
+	for d in "${EXTRAS[@]}"; do
+		cp -a "$d"/. "$root"/
+	done
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$out.tmp" ||
+		die "cpio failed"
+	mv "$out.tmp" "$out"
+	rm -rf "$root"
+	progress "initramfs: $(du -h "$out" | cut -f1) $out"
+fi
+echo "$out"

@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build Linux 6.1 with the xenmm overlay.
+#
+#   kernel.sh [--arch x86_64] [--kdir DIR] [--config NAME...] [--prepare-only]
+#
+# Without --kdir: extract Debian's linux-source-6.1 once into the cache, keep
+# a work tree that is the pristine tree plus our overlay plus patches/linux,
+# and build it out of tree (O=).  Only files whose content changed are
+# rewritten, so a second run with nothing changed only re-runs make.
+#
+# With --kdir DIR: lay the same overlay and patches onto the user's own
+# 6.1-based tree DIR (refusing if it is not one, or if a patch does not
+# apply), then build it with O= in the cache.
+#
+# Prints the path of the build directory on stdout when done.
+
+source "$(dirname "$0")/common.sh"
+
+ARCH=x86_64
+KDIR=
+CONFIGS=(xen-dom0 xenmm-tests)
+PREPARE_ONLY=
+TARGETS=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--arch) ARCH=$2; shift 2 ;;
+	--kdir) KDIR=$2; shift 2 ;;
+	--config) IFS=, read -r -a CONFIGS <<<"$2"; shift 2 ;;
+	--targets) TARGETS=$2; shift 2 ;;
+	--prepare-only) PREPARE_ONLY=1; shift ;;
+	*) die "kernel.sh: unknown argument '$1'" ;;
+	esac
+done
+
+case $ARCH in
+x86_64) KARCH=x86; CROSS=; IMAGE=arch/x86/boot/bzImage ;;
+arm64) KARCH=arm64; CROSS=aarch64-linux-gnu-; IMAGE=arch/arm64/boot/Image ;;
+*) die "unsupported --arch '$ARCH' (x86_64 or arm64)" ;;
+esac
+[ -n "$TARGETS" ] || TARGETS="${IMAGE#arch/*/boot/} modules"
+
+OVERLAY_DIRS="arch drivers include"
+PATCH_DIR=$XENMM_TOP/patches/linux
+CONFIG_DIR=$XENMM_TOP/tools/testing/configs
+
+need_pkgs $KERNEL_BUILD_PKGS
+[ "$ARCH" = arm64 ] && need_pkgs gcc-aarch64-linux-gnu
+
+# ---------------------------------------------------------------------------
+# The tree: a pristine extraction (read-only reference) and a work tree.
+
+overlay_files()
+{
+	(cd "$XENMM_TOP" && find $OVERLAY_DIRS -type f 2>/dev/null | LC_ALL=C sort)
+}
+
+patch_files()
+{
+	find "$PATCH_DIR" -maxdepth 1 -name '*.patch' 2>/dev/null | LC_ALL=C sort
+}
+
+# Files a patch creates or modifies, from its +++/--- headers.
+patch_targets()
+{
+	sed -n -e 's#^+++ b/##p' -e 's#^--- a/##p' "$1" | sed 's/\t.*//' | sort -u
+}
+
+is_kernel_tree()
+{
+	[ -f "$1/Makefile" ] && [ -f "$1/Kconfig" ] &&
+		[ -d "$1/arch/x86/xen" ] && [ -d "$1/drivers/xen" ] &&
+		grep -q '^VERSION = 6$' "$1/Makefile" &&
+		grep -q '^PATCHLEVEL = 1$' "$1/Makefile"
+}
+
+extract_pristine()
+{
+	local key dir
+
+	[ -r "$LINUX_TARBALL" ] || die "$LINUX_TARBALL not found (package linux-source-6.1)"
+	key=$(stat -c '%s-%Y' "$LINUX_TARBALL")
+	dir=$XENMM_CACHE/linux/pristine-$key
+	if [ ! -f "$dir/.xenmm-complete" ]; then
+		progress "extracting $(basename "$LINUX_TARBALL")"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		tar -xJf "$LINUX_TARBALL" -C "$dir.tmp" --strip-components=1 ||
+			die "cannot extract $LINUX_TARBALL"
+		chmod -R a-w "$dir.tmp"
+		mv "$dir.tmp" "$dir"
+		chmod u+w "$dir"
+		touch "$dir/.xenmm-complete"
+	fi
+	PRISTINE=$dir
+}
+
+# Build the final content of every file we own or patch in a staging
+# directory: pristine copies of patched files, our overlay on top, then the
+# patches in order.  Fails naming the patch that does not apply.
+stage_overlay()
+{
+	local base=$1 stage=$2 f p
+
+	rm -rf "$stage"
+	mkdir -p "$stage"
+	for p in $(patch_files); do
+		for f in $(patch_targets "$p"); do
+			[ -f "$base/$f" ] || continue
+			mkdir -p "$stage/$(dirname "$f")"
+			cp "$base/$f" "$stage/$f"
+		done
+	done
+	overlay_files | while read -r f; do
+		mkdir -p "$stage/$(dirname "$f")"
+		cp "$XENMM_TOP/$f" "$stage/$f"
+	done
+	for p in $(patch_files); do
+		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - \
+			<"$p" >"$XENMM_LOGS/patch.log" 2>&1; then
+			cat "$XENMM_LOGS/patch.log" >&2
+			die "patch does not apply: ${p#"$XENMM_TOP"/}"
+		fi
+		chmod -R u+w "$stage"
+	done
+}
+
+# Make DEST hold exactly the staged files (and pristine content for files
+# staged last time but not now), touching only files whose content differs.
+sync_tree()
+{
+	local stage=$1 dest=$2 manifest=$2/.xenmm-manifest f changed=0
+
+	(cd "$stage" && find . -type f | sed 's#^\./##' | LC_ALL=C sort) >"$manifest.new"
+	if [ -f "$manifest" ]; then
+		comm -23 "$manifest" "$manifest.new" | while read -r f; do
+			if [ -f "$PRISTINE/$f" ]; then
+				cp "$PRISTINE/$f" "$dest/$f"
+			else
+				rm -f "$dest/$f"
+			fi
+			chmod u+w "$dest/$f" 2>/dev/null
+			echo "restored $f" >&2
+		done
+	fi
+	while read -r f; do
+		if ! cmp -s "$stage/$f" "$dest/$f"; then
+			mkdir -p "$dest/$(dirname "$f")"
+			cp "$stage/$f" "$dest/$f"
+			changed=$((changed + 1))
+		fi
+	done <"$manifest.new"
+	mv "$manifest.new" "$manifest"
+	progress "overlay: $(wc -l <"$manifest") files ours or patched, $changed rewritten"
+}
+
+prepare_cache_tree()
+{
+	local tree=$XENMM_CACHE/linux/tree-$ARCH
+
+	extract_pristine
+	if [ "$(cat "$tree/.xenmm-pristine" 2>/dev/null)" != "$PRISTINE" ]; then
+		progress "creating work tree $tree"
+		rm -rf "$tree"
+		cp -a "$PRISTINE" "$tree"
+		chmod -R u+w "$tree"
+		rm -f "$tree/.xenmm-complete"
+		echo "$PRISTINE" >"$tree/.xenmm-pristine"
+	fi
+	stage_overlay "$PRISTINE" "$XENMM_CACHE/linux/stage-$ARCH"
+	sync_tree "$XENMM_CACHE/linux/stage-$ARCH" "$tree"
+	SRC=$tree
+	OUT=$XENMM_CACHE/linux/out-$ARCH
+}
+
+# The user's tree: refuse anything that is not a 6.1 tree, check every
+# patch applies (or is already applied) before touching a file.
+prepare_user_tree()
+{
+	local p f
+
+	[ -d "$KDIR" ] || die "KDIR=$KDIR: no such directory"
+	KDIR=$(cd "$KDIR" && pwd)
+	is_kernel_tree "$KDIR" ||
+		die "KDIR=$KDIR is not a Linux 6.1 source tree (need Makefile with VERSION = 6, PATCHLEVEL = 1, arch/x86/xen, drivers/xen)"
+	[ -f "$KDIR/.config" ] || [ -d "$KDIR/include/config" ] &&
+		die "KDIR=$KDIR has been built in-tree; the overlay builds with O=, run 'make mrproper' there first"
+	for p in $(patch_files); do
+		if patch -d "$KDIR" -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1; then
+			continue	# already applied
+		fi
+		patch -d "$KDIR" -p1 -N -s -f --dry-run <"$p" >"$XENMM_LOGS/patch.log" 2>&1 || {
+			cat "$XENMM_LOGS/patch.log" >&2
+			die "patch does not apply to $KDIR: ${p#"$XENMM_TOP"/}"
+		}
+	done
+	overlay_files | while read -r f; do
+		if ! cmp -s "$XENMM_TOP/$f" "$KDIR/$f"; then
+			mkdir -p "$KDIR/$(dirname "$f")"
+			cp "$XENMM_TOP/$f" "$KDIR/$f"
+		fi
+	done
+	for p in $(patch_files); do
+		patch -d "$KDIR" -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1 && continue
+		patch -d "$KDIR" -p1 -N -s --no-backup-if-mismatch <"$p" ||
+			die "patch failed on $KDIR: ${p#"$XENMM_TOP"/}"
+		progress "applied ${p#"$XENMM_TOP"/} to $KDIR"
+	done
+	SRC=$KDIR
+	OUT=$XENMM_CACHE/linux/out-kdir-$(printf '%s' "$KDIR" | sha256sum | cut -c1-12)-$ARCH
+}
+
+# ---------------------------------------------------------------------------
+# Configuration: tinyconfig plus our fragments; every option a fragment sets
+# must survive olddefconfig, or we say which did not.
+
+kmake()
+{
+	make -C "$SRC" O="$OUT" ARCH=$KARCH ${CROSS:+CROSS_COMPILE=$CROSS} "$@"
+}
+
+configure()
+{
+	local frags=() c key
+
+	for c in "${CONFIGS[@]}"; do
+		frags+=("$CONFIG_DIR/$c.config")
+		[ -f "$CONFIG_DIR/$c.config" ] || die "no config fragment '$c' in ${CONFIG_DIR#"$XENMM_TOP"/}"
+	done
+	[ -f "$CONFIG_DIR/$ARCH.config" ] && frags=("$CONFIG_DIR/$ARCH.config" "${frags[@]}")
+	key=$(hash_of "${frags[@]}")
+	mkdir -p "$OUT"
+	[ -f "$OUT/.config" ] && [ "$(cat "$OUT/.xenmm-config" 2>/dev/null)" = "$key" ] &&
+		return 0
+
+	progress "configuring ($ARCH: tinyconfig + ${CONFIGS[*]})"
+	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" kmake tinyconfig || die "tinyconfig failed"
+	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" \
+		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${frags[@]}" ||
+		die "merging config fragments failed"
+	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" kmake olddefconfig || die "olddefconfig failed"
+	local bad line opt
+	bad=$(cat "${frags[@]}" | while read -r line; do
+		case $line in
+		CONFIG_*=*)
+			grep -qxF "$line" "$OUT/.config" || echo "  $line" ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#"# "}; opt=${opt%% *}
+			grep -q "^$opt=" "$OUT/.config" && echo "  $line" ;;
+		esac
+	done)
+	if [ -n "$bad" ]; then
+		printf 'xenmm: these options from the fragments did not stick (unmet dependencies?):\n%s\n' "$bad" >&2
+		die "kernel configuration incomplete"
+	fi
+	echo "$key" >"$OUT/.xenmm-config"
+}
+
+# Run make in the background, printing a progress line every 30 s.
+build()
+{
+	local log=$XENMM_LOGS/kernel-$ARCH.log pid t0=$(date +%s) rc
+
+	progress "building $TARGETS ($ARCH, -j$XENMM_JOBS, log: $log)"
+	kmake -j"$XENMM_JOBS" $TARGETS >"$log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		for _ in $(seq 30); do
+			kill -0 $pid 2>/dev/null || break
+			sleep 1
+		done
+		kill -0 $pid 2>/dev/null &&
+			progress "  still building: $(grep -c '^  CC' "$log") compiled, last: $(grep '^  [A-Z]' "$log" | tail -n 1 | sed 's/^ *//')"
+	done
+	wait $pid
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		printf -- '--- errors in %s ---\n' "$log" >&2
+		grep -E 'error|Error|warning:' "$log" | head -n 30 >&2
+		tail -n 10 "$log" >&2
+		die "kernel build failed"
+	fi
+	progress "kernel built in $(($(date +%s) - t0)) s: $OUT/$IMAGE"
+}
+
+if [ -n "$KDIR" ]; then
+	prepare_user_tree
+else
+	prepare_cache_tree
+fi
+[ -n "$PREPARE_ONLY" ] && { echo "$SRC"; exit 0; }
+configure
+build
+echo "$OUT"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: run every test and end with one line "N passed, N failed".
+# Exits non-zero if anything failed.
+#
+# Environment: LAYOUTS (comma-separated, default: every layout), KDIR.
+
+source "$(dirname "$0")/build/common.sh"
+
+B=$XENMM_TOP/tools/testing
+RESULTS=$XENMM_LOGS/check-results.txt
+: >"$RESULTS"
+LAYOUTS=${LAYOUTS:-$(python3 "$B/boot/xenboot.py" --list-layouts | awk '{print $1}' | paste -sd,)}
+
+# record NAME OK DETAIL: one result line.
+record()
+{
+	local line
+
+	if [ "$2" = 0 ]; then line="PASS $1: $3"; else line="FAIL $1: $3"; fi
+	echo "$line" | tee -a "$RESULTS"
+}
+
+# step NAME CMD...: a build step; its failure is a test failure, and the
+# steps that need it are not run.
+step()
+{
+	local name=$1 log=$XENMM_LOGS/check-$1.log
+
+	shift
+	if "$@" >"$log.out" 2>"$log"; then
+		return 0
+	fi
+	record "build/$name" 1 "see $log"
+	tail -n 20 "$log" >&2
+	return 1
+}
+
+progress "make check: results in $RESULTS"
+
+if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
+	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
+	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
+	xen=$("$B/build/xen.sh") || die "cannot provide Xen"
+	initrd=$("$B/build/initramfs.sh") || die "cannot build the initramfs"
+
+	# The harness must notice a guest that dies: boot one that panics
+	# (no /init to run, no root to mount) and expect "crashed", fast.
+	progress "boot harness self-test: a panicking guest is reported as crashed"
+	mkdir -p "$XENMM_LOGS/boot"
+	python3 "$B/boot/xenboot.py" --layout pc-1g --xen "$xen" \
+		--kernel "$kout/arch/x86/boot/bzImage" --initrd "$initrd" \
+		--linux-extra "rdinit=/no-such-init" --timeout 120 \
+		--log "$XENMM_LOGS/boot/selftest-panic.log" \
+		--json "$XENMM_LOGS/selftest-panic.json" >/dev/null 2>&1
+	python3 "$B/boot/boottest.py" expect-crash \
+		--json "$XENMM_LOGS/selftest-panic.json" | tee -a "$RESULTS"
+
+	for layout in ${LAYOUTS//,/ }; do
+		progress "boot test: layout $layout"
+		python3 "$B/boot/boottest.py" test --layouts "$layout" \
+			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
+			--initrd "$initrd" --results "$RESULTS" || true
+	done
+fi
+
+pass=$(grep -c '^PASS' "$RESULTS")
+fail=$(grep -c '^FAIL' "$RESULTS")
+if [ "$fail" -gt 0 ]; then
+	echo "failed:"
+	grep '^FAIL' "$RESULTS" | sed 's/^/  /'
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
