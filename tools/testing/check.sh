@@ -39,6 +39,23 @@ step()
 
 progress "make check: results in $RESULTS"
 
+# Host harness of the P2M tree: ASan+UBSan in two geometries, TSan.
+need_pkgs $HOST_TEST_PKGS
+progress "host harness: tools/testing/p2m (unit, fault injection, 1e7-op fuzz, TSan)"
+host_log=$XENMM_LOGS/check-host-p2m.log
+make -k -C "$B/p2m" O="$XENMM_CACHE/p2m-harness" test >"$host_log" 2>&1
+host_rc=$?
+sed -n 's/^p2m harness \[shift \([0-9]*\)\]: \([a-z]*\): \(.*\)$/\1 \2 \3/p' "$host_log" |
+	while read -r shift what verdict; do
+		[ "$verdict" = ok ]
+		record "host/p2m/shift$shift/$what" $? "$verdict"
+	done
+grep -E "fuzz: seed|faults:|threads:" "$host_log" | sed 's/^ */  /'
+if [ $host_rc -ne 0 ]; then
+	record host/p2m/make 1 "make test failed, see $host_log"
+	grep -E "ERROR|WARNING: ThreadSanitizer|CHECK|runtime error" "$host_log" | head -n 10
+fi
+
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"

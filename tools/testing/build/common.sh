@@ -92,3 +92,6 @@ need_pkgs()
 # Packages every kernel build needs.
 KERNEL_BUILD_PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev
 libssl-dev cpio xz-utils kmod rsync python3 patch"
+
+# Packages the host harnesses need (gcc brings ASan, UBSan and TSan).
+HOST_TEST_PKGS="build-essential make"

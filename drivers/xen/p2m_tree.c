@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The three-level P2M tree: walk, install, identity and missing ranges,
+ * range iteration, statistics, self-check and the debugfs dump.
+ *
+ * See include/xen/p2m_tree.h for the shape of the tree and
+ * Documentation/xen/p2m.rst for the design.  Nothing here knows about Xen
+ * hypercalls or x86: node memory comes from struct p2m_tree_ops, so this
+ * file is compiled unchanged into the kernel, into KUnit and into the host
+ * harness in tools/testing/p2m/.
+ *
+ * Concurrency: lookups take no lock.  A node is published with cmpxchg()
+ * only once fully initialised, so a reader that loads a pointer sees either
+ * the sentinel it replaced or the complete node.  Entry writes are single
+ * word WRITE_ONCE() stores.  Operations that replace whole spans by a
+ * sentinel (p2m_tree_set_identity() and p2m_tree_set_missing()) hand the
+ * replaced nodes to ops->retire(), never straight back to the allocator,
+ * because a reader may still be looking at them.  Callers serialise
+ * writers of the same pfn; writers of different pfns may run concurrently.
+ */
+
+#include <linux/align.h>
+#include <linux/bug.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/kernel.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <xen/p2m_tree.h>
+
+const char *const p2m_kind_names[P2M_NR_KINDS] = {
+	[P2M_KIND_IDENTITY] = "identity",
+	[P2M_KIND_MISSING] = "missing",
+	[P2M_KIND_PFN] = "pfn",
+	[P2M_KIND_ABNORMAL] = "abnormal",
+};
+EXPORT_SYMBOL_GPL(p2m_kind_names);
+
+static bool p2m_is_sentinel_mid(const struct p2m_tree *tree,
+				unsigned long **mid)
+{
+	return mid == tree->missing_mid || mid == tree->identity_mid;
+}
+
+static bool p2m_is_sentinel_leaf(const struct p2m_tree *tree,
+				 const unsigned long *leaf)
+{
+	return leaf == tree->missing_leaf || leaf == tree->identity_leaf;
+}
+
+static bool p2m_is_adopted(const struct p2m_tree *tree,
+			   const unsigned long *leaf)
+{
+	return leaf >= tree->adopted && leaf < tree->adopted_end;
+}
+
+/* The value a pfn holds when a span of @kind is written entry by entry. */
+static unsigned long p2m_kind_value(enum p2m_kind kind, unsigned long pfn)
+{
+	return kind == P2M_KIND_IDENTITY ? P2M_IDENTITY(pfn) : P2M_ENTRY_INVALID;
+}
+
+/**
+ * p2m_entry_kind() - classify a leaf entry
+ * @pfn:   the pfn the entry belongs to
+ * @entry: its value
+ *
+ * Return: the enum p2m_kind the entry encodes for @pfn.
+ */
+enum p2m_kind p2m_entry_kind(unsigned long pfn, unsigned long entry)
+{
+	if (entry == P2M_ENTRY_INVALID)
+		return P2M_KIND_MISSING;
+	if (entry & P2M_IDENTITY_BIT)
+		return entry == P2M_IDENTITY(pfn) ? P2M_KIND_IDENTITY :
+						    P2M_KIND_ABNORMAL;
+	return P2M_KIND_PFN;
+}
+EXPORT_SYMBOL_GPL(p2m_entry_kind);
+
+/**
+ * p2m_tree_init() - build an empty tree: every pfn below @max_pfn missing
+ * @tree:    the tree to initialise
+ * @ops:     where nodes come from
+ * @priv:    stored in @tree for @ops
+ * @max_pfn: pfns to describe; rounded up to a whole mid (P2M_MID_PFNS)
+ *
+ * Return: 0, -EINVAL for a @max_pfn of 0 or above P2M_TREE_MAX_PFN, or
+ * -ENOMEM (nothing is left allocated).
+ */
+int p2m_tree_init(struct p2m_tree *tree, const struct p2m_tree_ops *ops,
+		  void *priv, unsigned long max_pfn)
+{
+	unsigned long i;
+
+	if (WARN_ONCE(!max_pfn || max_pfn > P2M_TREE_MAX_PFN,
+		      "p2m: cannot build a tree for %#lx pfns\n", max_pfn))
+		return -EINVAL;
+
+	memset(tree, 0, sizeof(*tree));
+	tree->ops = ops;
+	tree->priv = priv;
+	tree->nr_top = DIV_ROUND_UP(max_pfn, P2M_MID_PFNS);
+	tree->max_pfn = tree->nr_top * P2M_MID_PFNS;
+
+	tree->missing_leaf = ops->alloc(tree, P2M_LEVEL_LEAF, P2M_TREE_NODE_SIZE);
+	tree->identity_leaf = ops->alloc(tree, P2M_LEVEL_LEAF, P2M_TREE_NODE_SIZE);
+	tree->missing_mid = ops->alloc(tree, P2M_LEVEL_MID, P2M_TREE_NODE_SIZE);
+	tree->identity_mid = ops->alloc(tree, P2M_LEVEL_MID, P2M_TREE_NODE_SIZE);
+	tree->top = ops->alloc(tree, P2M_LEVEL_TOP,
+			       tree->nr_top * sizeof(*tree->top));
+	if (!tree->missing_leaf || !tree->identity_leaf || !tree->missing_mid ||
+	    !tree->identity_mid || !tree->top) {
+		tree->nr_top = 0;	/* nothing to walk in @top yet */
+		p2m_tree_destroy(tree);
+		return -ENOMEM;
+	}
+
+	for (i = 0; i < P2M_TREE_ENTRIES; i++) {
+		tree->missing_leaf[i] = P2M_ENTRY_INVALID;
+		tree->identity_leaf[i] = P2M_ENTRY_INVALID;
+		tree->missing_mid[i] = tree->missing_leaf;
+		tree->identity_mid[i] = tree->identity_leaf;
+	}
+	for (i = 0; i < tree->nr_top; i++)
+		tree->top[i] = tree->missing_mid;
+	atomic_long_set(&tree->nr_mids, 0);
+	atomic_long_set(&tree->nr_leaves, 0);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_init);
+
+/**
+ * p2m_tree_destroy() - free every node of a tree
+ * @tree: a tree from p2m_tree_init(), with no concurrent users
+ *
+ * Adopted leaves are left to their owner.  Also undoes a partly failed
+ * p2m_tree_init().
+ */
+void p2m_tree_destroy(struct p2m_tree *tree)
+{
+	const struct p2m_tree_ops *ops = tree->ops;
+	unsigned long t, m;
+
+	for (t = 0; t < tree->nr_top; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *leaf = mid[m];
+
+			if (!p2m_is_sentinel_leaf(tree, leaf) &&
+			    !p2m_is_adopted(tree, leaf))
+				ops->free(tree, leaf, P2M_LEVEL_LEAF);
+		}
+		ops->free(tree, mid, P2M_LEVEL_MID);
+	}
+	if (tree->top)
+		ops->free(tree, tree->top, P2M_LEVEL_TOP);
+	if (tree->identity_mid)
+		ops->free(tree, tree->identity_mid, P2M_LEVEL_MID);
+	if (tree->missing_mid)
+		ops->free(tree, tree->missing_mid, P2M_LEVEL_MID);
+	if (tree->identity_leaf)
+		ops->free(tree, tree->identity_leaf, P2M_LEVEL_LEAF);
+	if (tree->missing_leaf)
+		ops->free(tree, tree->missing_leaf, P2M_LEVEL_LEAF);
+	memset(tree, 0, sizeof(*tree));
+}
+EXPORT_SYMBOL_GPL(p2m_tree_destroy);
+
+/*
+ * Make top entry @t a private mid, copying the sentinel it replaces so no
+ * answer changes.  Returns the mid, or NULL if no memory.
+ */
+static unsigned long **p2m_mid_for_write(struct p2m_tree *tree,
+					 unsigned long t)
+{
+	unsigned long **mid, **new;
+	unsigned long *fill, i;
+
+	for (;;) {
+		mid = READ_ONCE(tree->top[t]);
+		if (!p2m_is_sentinel_mid(tree, mid))
+			return mid;
+
+		new = tree->ops->alloc(tree, P2M_LEVEL_MID, P2M_TREE_NODE_SIZE);
+		if (!new)
+			return NULL;
+		fill = mid == tree->identity_mid ? tree->identity_leaf :
+						   tree->missing_leaf;
+		for (i = 0; i < P2M_TREE_ENTRIES; i++)
+			new[i] = fill;
+
+		if (cmpxchg(&tree->top[t], mid, new) == mid) {
+			atomic_long_inc(&tree->nr_mids);
+			return new;
+		}
+		/* Lost a race: use the winner's node (loop to re-check it). */
+		tree->ops->free(tree, new, P2M_LEVEL_MID);
+	}
+}
+
+/* Likewise for the leaf of @pfn under the private mid @mid. */
+static unsigned long *p2m_leaf_for_write(struct p2m_tree *tree,
+					 unsigned long **mid, unsigned long pfn)
+{
+	unsigned long m = p2m_mid_index(pfn);
+	unsigned long base = pfn - p2m_leaf_index(pfn);
+	unsigned long *leaf, *new, i;
+	enum p2m_kind kind;
+
+	for (;;) {
+		leaf = READ_ONCE(mid[m]);
+		if (!p2m_is_sentinel_leaf(tree, leaf))
+			return leaf;
+
+		new = tree->ops->alloc(tree, P2M_LEVEL_LEAF, P2M_TREE_NODE_SIZE);
+		if (!new)
+			return NULL;
+		kind = leaf == tree->identity_leaf ? P2M_KIND_IDENTITY :
+						     P2M_KIND_MISSING;
+		for (i = 0; i < P2M_LEAF_PFNS; i++)
+			new[i] = p2m_kind_value(kind, base + i);
+
+		if (cmpxchg(&mid[m], leaf, new) == leaf) {
+			atomic_long_inc(&tree->nr_leaves);
+			return new;
+		}
+		tree->ops->free(tree, new, P2M_LEVEL_LEAF);
+	}
+}
+
+/**
+ * p2m_tree_leaf() - the leaf node currently serving @pfn
+ * @tree: the tree
+ * @pfn:  a pfn below max_pfn
+ *
+ * Return: a private or adopted leaf, or one of the sentinel leaves.
+ */
+unsigned long *p2m_tree_leaf(const struct p2m_tree *tree, unsigned long pfn)
+{
+	unsigned long **mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
+
+	return READ_ONCE(mid[p2m_mid_index(pfn)]);
+}
+EXPORT_SYMBOL_GPL(p2m_tree_leaf);
+
+/**
+ * p2m_tree_adopt() - use a caller's flat array as the first leaves
+ * @tree:    a tree whose pfns below @nr_pfns are all still missing
+ * @list:    the array: entry i is the value of pfn i, aligned to
+ *           P2M_TREE_NODE_SIZE, with room for a whole number of leaves
+ * @nr_pfns: valid entries; the rest of the last leaf is set to
+ *           P2M_ENTRY_INVALID
+ *
+ * No entry is copied: the leaves are slices of @list, which must outlive
+ * the tree (or be moved away with p2m_tree_copy_adopted()).  Only one
+ * array can be adopted.
+ *
+ * Return: 0; -EINVAL if @nr_pfns is 0 or beyond the tree; -EBUSY if an
+ * array was already adopted or a leaf is in use; -ENOMEM if a mid could
+ * not be allocated (a prefix of @list is then adopted).
+ */
+int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
+		   unsigned long nr_pfns)
+{
+	unsigned long pfn, end = ALIGN(nr_pfns, P2M_LEAF_PFNS);
+
+	if (WARN_ONCE(!nr_pfns || nr_pfns > tree->max_pfn,
+		      "p2m: cannot adopt %#lx pfns into a tree of %#lx\n",
+		      nr_pfns, tree->max_pfn))
+		return -EINVAL;
+	if (WARN_ONCE(tree->adopted, "p2m: a list is already adopted\n"))
+		return -EBUSY;
+	for (pfn = 0; pfn < end; pfn += P2M_LEAF_PFNS)
+		if (p2m_tree_leaf(tree, pfn) != tree->missing_leaf)
+			return -EBUSY;
+
+	for (pfn = nr_pfns; pfn < end; pfn++)
+		list[pfn] = P2M_ENTRY_INVALID;
+	tree->adopted = list;
+	tree->adopted_end = list + end;
+	for (pfn = 0; pfn < end; pfn += P2M_LEAF_PFNS) {
+		unsigned long **mid = p2m_mid_for_write(tree, p2m_top_index(pfn));
+
+		if (!mid) {
+			tree->adopted_end = list + pfn;
+			return -ENOMEM;
+		}
+		WRITE_ONCE(mid[p2m_mid_index(pfn)], list + pfn);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_adopt);
+
+/**
+ * p2m_tree_rebase_adopted() - the adopted array is now seen at @new_base
+ * @tree:     the tree
+ * @new_base: another mapping of the same memory
+ *
+ * For an array whose early mapping goes away (x86 PV: Xen's list mapped in
+ * the kernel image range, later reached through the direct map).  Both
+ * mappings must stay valid until this returns.
+ */
+void p2m_tree_rebase_adopted(struct p2m_tree *tree, unsigned long *new_base)
+{
+	unsigned long t, m;
+
+	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++)
+			if (p2m_is_adopted(tree, mid[m]))
+				WRITE_ONCE(mid[m],
+					   new_base + (mid[m] - tree->adopted));
+	}
+	tree->adopted_end = new_base + (tree->adopted_end - tree->adopted);
+	tree->adopted = new_base;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_rebase_adopted);
+
+/**
+ * p2m_tree_copy_adopted() - replace adopted leaves by private copies
+ * @tree: the tree; nobody may write entries meanwhile
+ *
+ * After success the adopted array is no longer used and may be freed.
+ *
+ * Return: 0 or -ENOMEM (the leaves not yet copied stay adopted).
+ */
+int p2m_tree_copy_adopted(struct p2m_tree *tree)
+{
+	unsigned long t, m;
+
+	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *old = mid[m], *new;
+
+			if (!p2m_is_adopted(tree, old))
+				continue;
+			new = tree->ops->alloc(tree, P2M_LEVEL_LEAF,
+					       P2M_TREE_NODE_SIZE);
+			if (!new)
+				return -ENOMEM;
+			memcpy(new, old, P2M_TREE_NODE_SIZE);
+			WRITE_ONCE(mid[m], new);
+			atomic_long_inc(&tree->nr_leaves);
+		}
+	}
+	tree->adopted = NULL;
+	tree->adopted_end = NULL;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_copy_adopted);
+
+/**
+ * p2m_tree_set() - set one entry without allocating
+ * @tree: the tree
+ * @pfn:  the pfn
+ * @mfn:  an MFN (optionally with the FOREIGN bit), P2M_IDENTITY(@pfn) or
+ *        P2M_ENTRY_INVALID
+ *
+ * Setting a pfn served by a sentinel succeeds only if the sentinel already
+ * gives that answer; otherwise call p2m_tree_populate() first.
+ *
+ * Return: true if @pfn now reads @mfn.  An identity value for another pfn,
+ * or a change at or beyond max_pfn, warns once and returns false.
+ */
+bool p2m_tree_set(struct p2m_tree *tree, unsigned long pfn, unsigned long mfn)
+{
+	unsigned long *leaf;
+
+	if (unlikely(pfn >= tree->max_pfn)) {
+		if (mfn == P2M_IDENTITY(pfn))
+			return true;
+		WARN_ONCE(1, "p2m: pfn %#lx is beyond the tree (%#lx pfns)\n",
+			  pfn, tree->max_pfn);
+		return false;
+	}
+	if (WARN_ONCE(p2m_entry_kind(pfn, mfn) == P2M_KIND_ABNORMAL,
+		      "p2m: identity value %#lx set for pfn %#lx\n", mfn, pfn))
+		return false;
+
+	leaf = p2m_tree_leaf(tree, pfn);
+	if (leaf == tree->missing_leaf)
+		return mfn == P2M_ENTRY_INVALID;
+	if (leaf == tree->identity_leaf)
+		return mfn == P2M_IDENTITY(pfn);
+	WRITE_ONCE(leaf[p2m_leaf_index(pfn)], mfn);
+	return true;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_set);
+
+/**
+ * p2m_tree_populate() - make sure @pfn has a leaf of its own
+ * @tree: the tree
+ * @pfn:  a pfn below max_pfn
+ *
+ * Sentinels on the way are replaced by private copies; no answer changes.
+ *
+ * Return: 0, -EINVAL (warned once) for @pfn beyond the tree, or -ENOMEM.
+ */
+int p2m_tree_populate(struct p2m_tree *tree, unsigned long pfn)
+{
+	unsigned long **mid;
+
+	if (WARN_ONCE(pfn >= tree->max_pfn,
+		      "p2m: pfn %#lx is beyond the tree (%#lx pfns)\n",
+		      pfn, tree->max_pfn))
+		return -EINVAL;
+	mid = p2m_mid_for_write(tree, p2m_top_index(pfn));
+	if (!mid || !p2m_leaf_for_write(tree, mid, pfn))
+		return -ENOMEM;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_populate);
+
+static void p2m_retire_leaf(struct p2m_tree *tree, unsigned long *leaf)
+{
+	if (p2m_is_sentinel_leaf(tree, leaf) || p2m_is_adopted(tree, leaf))
+		return;
+	atomic_long_dec(&tree->nr_leaves);
+	tree->ops->retire(tree, leaf, P2M_LEVEL_LEAF);
+}
+
+static void p2m_retire_mid(struct p2m_tree *tree, unsigned long **mid)
+{
+	unsigned long m;
+
+	if (p2m_is_sentinel_mid(tree, mid))
+		return;
+	for (m = 0; m < P2M_TREE_ENTRIES; m++)
+		p2m_retire_leaf(tree, mid[m]);
+	atomic_long_dec(&tree->nr_mids);
+	tree->ops->retire(tree, mid, P2M_LEVEL_MID);
+}
+
+/*
+ * A range edge at @pfn cuts the mid and possibly the leaf holding it: make
+ * them private unless they already read as @kind throughout.
+ */
+static int p2m_prepare_edge(struct p2m_tree *tree, unsigned long pfn,
+			    enum p2m_kind kind)
+{
+	unsigned long **target_mid = kind == P2M_KIND_IDENTITY ?
+				     tree->identity_mid : tree->missing_mid;
+	unsigned long *target_leaf = target_mid[0];
+	unsigned long **mid;
+
+	if (!p2m_mid_index(pfn) && !p2m_leaf_index(pfn))
+		return 0;
+	if (READ_ONCE(tree->top[p2m_top_index(pfn)]) == target_mid)
+		return 0;
+	mid = p2m_mid_for_write(tree, p2m_top_index(pfn));
+	if (!mid)
+		return -ENOMEM;
+	if (!p2m_leaf_index(pfn) || READ_ONCE(mid[p2m_mid_index(pfn)]) == target_leaf)
+		return 0;
+	return p2m_leaf_for_write(tree, mid, pfn) ? 0 : -ENOMEM;
+}
+
+/* Fill [start, end), all within the private mid @mid, with @kind. */
+static void p2m_fill_in_mid(struct p2m_tree *tree, unsigned long **mid,
+			    unsigned long start, unsigned long end,
+			    enum p2m_kind kind)
+{
+	unsigned long *target_leaf = kind == P2M_KIND_IDENTITY ?
+				     tree->identity_leaf : tree->missing_leaf;
+	unsigned long pfn, next;
+
+	for (pfn = start; pfn < end; pfn = next) {
+		unsigned long m = p2m_mid_index(pfn);
+		unsigned long *leaf;
+
+		next = min(pfn - p2m_leaf_index(pfn) + P2M_LEAF_PFNS, end);
+		if (!p2m_leaf_index(pfn) && next - pfn == P2M_LEAF_PFNS) {
+			p2m_retire_leaf(tree, xchg(&mid[m], target_leaf));
+			continue;
+		}
+		leaf = READ_ONCE(mid[m]);
+		if (leaf == target_leaf)
+			continue;
+		for (; pfn < next; pfn++)
+			WRITE_ONCE(leaf[p2m_leaf_index(pfn)],
+				   p2m_kind_value(kind, pfn));
+	}
+}
+
+/*
+ * Make [start, end) read as @kind.  Whole mids and leaves become sentinels;
+ * only the (at most two) cut mids and leaves at the edges need nodes of
+ * their own, and those are allocated before anything changes.
+ */
+static long p2m_tree_fill(struct p2m_tree *tree, unsigned long start,
+			  unsigned long end, enum p2m_kind kind)
+{
+	unsigned long **target_mid = kind == P2M_KIND_IDENTITY ?
+				     tree->identity_mid : tree->missing_mid;
+	unsigned long pfn, next, stop = min(end, tree->max_pfn);
+	int err;
+
+	if (WARN_ONCE(start >= end, "p2m: empty or reversed range [%#lx, %#lx)\n",
+		      start, end))
+		return -EINVAL;
+	if (start >= stop)
+		return 0;
+
+	err = p2m_prepare_edge(tree, start, kind);
+	if (!err && stop < tree->max_pfn)
+		err = p2m_prepare_edge(tree, stop, kind);
+	if (err)
+		return err;
+
+	for (pfn = start; pfn < stop; pfn = next) {
+		unsigned long t = p2m_top_index(pfn);
+		unsigned long **mid;
+
+		next = min((t + 1) * P2M_MID_PFNS, stop);
+		if (pfn == t * P2M_MID_PFNS && next - pfn == P2M_MID_PFNS) {
+			p2m_retire_mid(tree, xchg(&tree->top[t], target_mid));
+			continue;
+		}
+		mid = READ_ONCE(tree->top[t]);
+		if (mid != target_mid)
+			p2m_fill_in_mid(tree, mid, pfn, next, kind);
+	}
+	return stop - start;
+}
+
+/**
+ * p2m_tree_set_identity() - make [@start, @end) identity
+ * @tree:  the tree
+ * @start: first pfn
+ * @end:   one past the last pfn; may exceed max_pfn (those pfns are
+ *         identity already)
+ *
+ * Costs O(leaves touched) and at most four new nodes; wholly covered
+ * leaves and mids become the identity sentinels.
+ *
+ * Return: pfns changed below max_pfn, -EINVAL (warned once) for an empty
+ * or reversed range, or -ENOMEM with no answer changed.
+ */
+long p2m_tree_set_identity(struct p2m_tree *tree, unsigned long start,
+			   unsigned long end)
+{
+	return p2m_tree_fill(tree, start, end, P2M_KIND_IDENTITY);
+}
+EXPORT_SYMBOL_GPL(p2m_tree_set_identity);
+
+/**
+ * p2m_tree_set_missing() - make [@start, @end) missing
+ * @tree:  the tree
+ * @start: first pfn
+ * @end:   one past the last pfn, at most max_pfn
+ *
+ * As p2m_tree_set_identity(), with the missing sentinels.
+ *
+ * Return: pfns changed, -EINVAL (warned once) for an empty or reversed
+ * range or one reaching beyond max_pfn, or -ENOMEM with no answer changed.
+ */
+long p2m_tree_set_missing(struct p2m_tree *tree, unsigned long start,
+			  unsigned long end)
+{
+	if (WARN_ONCE(end > tree->max_pfn,
+		      "p2m: pfns from %#lx are identity and cannot be missing\n",
+		      tree->max_pfn))
+		return -EINVAL;
+	return p2m_tree_fill(tree, start, end, P2M_KIND_MISSING);
+}
+EXPORT_SYMBOL_GPL(p2m_tree_set_missing);
+
+/**
+ * p2m_tree_next_range() - the run of pfns that read like @pfn
+ * @tree:  the tree
+ * @pfn:   first pfn of the run, below @limit
+ * @limit: stop here
+ * @kind:  set to the kind of the run
+ *
+ * Sentinel spans are skipped whole, so walking a tree range by range costs
+ * O(nodes + private entries), not O(pfns).
+ *
+ * Return: one past the last pfn of the run (at most @limit).
+ */
+unsigned long p2m_tree_next_range(const struct p2m_tree *tree,
+				  unsigned long pfn, unsigned long limit,
+				  enum p2m_kind *kind)
+{
+	enum p2m_kind k = p2m_entry_kind(pfn, p2m_tree_lookup(tree, pfn));
+
+	while (pfn < limit) {
+		unsigned long **mid;
+		unsigned long *leaf;
+
+		if (pfn >= tree->max_pfn) {
+			if (k == P2M_KIND_IDENTITY)
+				pfn = limit;
+			break;
+		}
+		mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
+		if (p2m_is_sentinel_mid(tree, mid)) {
+			if (k != (mid == tree->identity_mid ? P2M_KIND_IDENTITY :
+							      P2M_KIND_MISSING))
+				break;
+			pfn = (p2m_top_index(pfn) + 1) * P2M_MID_PFNS;
+			continue;
+		}
+		leaf = READ_ONCE(mid[p2m_mid_index(pfn)]);
+		if (p2m_is_sentinel_leaf(tree, leaf)) {
+			if (k != (leaf == tree->identity_leaf ? P2M_KIND_IDENTITY :
+								P2M_KIND_MISSING))
+				break;
+			pfn += P2M_LEAF_PFNS - p2m_leaf_index(pfn);
+			continue;
+		}
+		if (p2m_entry_kind(pfn, READ_ONCE(leaf[p2m_leaf_index(pfn)])) != k)
+			break;
+		pfn++;
+	}
+	*kind = k;
+	return min(pfn, limit);
+}
+EXPORT_SYMBOL_GPL(p2m_tree_next_range);
+
+/**
+ * p2m_tree_get_stats() - count nodes, sentinel references and pfn kinds
+ * @tree:  the tree
+ * @stats: filled in
+ */
+void p2m_tree_get_stats(const struct p2m_tree *tree,
+			struct p2m_tree_stats *stats)
+{
+	unsigned long t, m, pfn, end;
+	enum p2m_kind kind;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->top_entries = tree->nr_top;
+	for (t = 0; t < tree->nr_top; t++) {
+		unsigned long **mid = READ_ONCE(tree->top[t]);
+
+		if (mid == tree->missing_mid) {
+			stats->top_to_missing++;
+			continue;
+		}
+		if (mid == tree->identity_mid) {
+			stats->top_to_identity++;
+			continue;
+		}
+		stats->mids++;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *leaf = READ_ONCE(mid[m]);
+
+			if (leaf == tree->missing_leaf)
+				stats->mid_to_missing++;
+			else if (leaf == tree->identity_leaf)
+				stats->mid_to_identity++;
+			else if (p2m_is_adopted(tree, leaf))
+				stats->adopted_leaves++;
+			else
+				stats->leaves++;
+		}
+	}
+	for (pfn = 0; pfn < tree->max_pfn; pfn = end) {
+		end = p2m_tree_next_range(tree, pfn, tree->max_pfn, &kind);
+		stats->pfns[kind] += end - pfn;
+	}
+}
+EXPORT_SYMBOL_GPL(p2m_tree_get_stats);
+
+/**
+ * p2m_tree_verify() - check a tree's invariants
+ * @tree: the tree, not being changed meanwhile
+ * @why:  receives a description of the first violation
+ * @len:  size of @why
+ *
+ * Checks that the sentinels hold what they should, that every pointer
+ * leads to a sentinel or a private node, that adopted leaves sit at their
+ * own pfn's offset in the adopted array, that no entry is abnormal and
+ * that the node counters match the nodes reachable.
+ *
+ * Return: 0, or -EUCLEAN with @why filled in.
+ */
+int p2m_tree_verify(const struct p2m_tree *tree, char *why, size_t len)
+{
+	unsigned long i, t, m, mids = 0, leaves = 0;
+
+	for (i = 0; i < P2M_TREE_ENTRIES; i++) {
+		if (tree->missing_leaf[i] != P2M_ENTRY_INVALID ||
+		    tree->identity_leaf[i] != P2M_ENTRY_INVALID) {
+			snprintf(why, len, "sentinel leaf entry %lu changed", i);
+			return -EUCLEAN;
+		}
+		if (tree->missing_mid[i] != tree->missing_leaf ||
+		    tree->identity_mid[i] != tree->identity_leaf) {
+			snprintf(why, len, "sentinel mid entry %lu changed", i);
+			return -EUCLEAN;
+		}
+	}
+	for (t = 0; t < tree->nr_top; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (!mid || mid == (unsigned long **)tree->missing_leaf ||
+		    mid == (unsigned long **)tree->identity_leaf) {
+			snprintf(why, len, "top[%lu] is %p", t, mid);
+			return -EUCLEAN;
+		}
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		mids++;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *leaf = mid[m];
+			unsigned long base = t * P2M_MID_PFNS + m * P2M_LEAF_PFNS;
+
+			if (!leaf || leaf == (unsigned long *)tree->missing_mid ||
+			    leaf == (unsigned long *)tree->identity_mid ||
+			    leaf == (unsigned long *)mid) {
+				snprintf(why, len, "top[%lu][%lu] is %p", t, m, leaf);
+				return -EUCLEAN;
+			}
+			if (p2m_is_sentinel_leaf(tree, leaf))
+				continue;
+			if (p2m_is_adopted(tree, leaf)) {
+				if (leaf != tree->adopted + base) {
+					snprintf(why, len,
+						 "adopted leaf of pfn %#lx at offset %#lx",
+						 base, (unsigned long)(leaf - tree->adopted));
+					return -EUCLEAN;
+				}
+			} else {
+				leaves++;
+			}
+			for (i = 0; i < P2M_LEAF_PFNS; i++) {
+				if (p2m_entry_kind(base + i, leaf[i]) ==
+				    P2M_KIND_ABNORMAL) {
+					snprintf(why, len, "pfn %#lx holds %#lx",
+						 base + i, leaf[i]);
+					return -EUCLEAN;
+				}
+			}
+		}
+	}
+	if (mids != (unsigned long)atomic_long_read(&tree->nr_mids) ||
+	    leaves != (unsigned long)atomic_long_read(&tree->nr_leaves)) {
+		snprintf(why, len, "counted %lu mids %lu leaves, counters say %ld %ld",
+			 mids, leaves, atomic_long_read(&tree->nr_mids),
+			 atomic_long_read(&tree->nr_leaves));
+		return -EUCLEAN;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_verify);
+
+/**
+ * p2m_tree_dump() - print the ranges and statistics of a tree
+ * @tree: the tree
+ * @m:    where to print
+ *
+ * One line per run of pfns of one kind, " [0x<first>->0x<end>] <kind>"
+ * with <end> exclusive, from pfn 0 to max_pfn; then a "stats:" block.
+ * Each line says what a lookup of those pfns returns, whatever node
+ * serves them.
+ */
+void p2m_tree_dump(const struct p2m_tree *tree, struct seq_file *m)
+{
+	struct p2m_tree_stats st;
+	unsigned long pfn, end;
+	enum p2m_kind kind;
+
+	for (pfn = 0; pfn < tree->max_pfn; pfn = end) {
+		end = p2m_tree_next_range(tree, pfn, tree->max_pfn, &kind);
+		seq_printf(m, " [0x%lx->0x%lx] %s\n", pfn, end,
+			   p2m_kind_names[kind]);
+	}
+
+	p2m_tree_get_stats(tree, &st);
+	seq_puts(m, "stats:\n");
+	seq_printf(m, "  top: %lu entries, %lu bytes\n", st.top_entries,
+		   st.top_entries * (unsigned long)sizeof(*tree->top));
+	seq_printf(m, "  nodes: %lu mid, %lu leaf, %lu adopted leaf, 4 sentinel\n",
+		   st.mids, st.leaves, st.adopted_leaves);
+	seq_printf(m, "  sentinel refs: top->missing %lu, top->identity %lu, mid->missing %lu, mid->identity %lu\n",
+		   st.top_to_missing, st.top_to_identity, st.mid_to_missing,
+		   st.mid_to_identity);
+	seq_printf(m, "  pfns: identity %lu, missing %lu, pfn %lu, abnormal %lu\n",
+		   st.pfns[P2M_KIND_IDENTITY], st.pfns[P2M_KIND_MISSING],
+		   st.pfns[P2M_KIND_PFN], st.pfns[P2M_KIND_ABNORMAL]);
+}
+EXPORT_SYMBOL_GPL(p2m_tree_dump);

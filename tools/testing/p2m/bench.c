@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * P2M lookup benchmark.  All figures are ratios against baselines measured
+ * in the same run, because these machines are shared and noisy:
+ *
+ *  - flat:     a plain array of every pfn's value (the physical limit);
+ *  - linear:   upstream 6.1's scheme, a virtually contiguous list in which
+ *              missing and identity stretches are the same physical page
+ *              mapped again and again (rebuilt here with a memfd);
+ *  - tree:     p2m_tree_lookup(), and a p2m_tree_cursor for sequential runs.
+ *
+ * The guest modelled: 64 GiB of RAM with a realistic E820 (RAM below
+ * 640 KiB, the legacy hole, RAM to 3 GiB, the PCI hole to 4 GiB, the rest
+ * of the RAM above 4 GiB), its RAM adopted from a flat MFN list as Xen
+ * hands it over, the holes identity.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+
+#define GIB_PFNS	(1UL << 18)
+#define NR_RANDOM	(1UL << 24)
+#define ROUNDS		5
+
+static const struct {
+	unsigned long s, e;
+	bool ram;
+} e820[] = {
+	{ 0, 0x9f, true }, { 0x9f, 0x100, false }, { 0x100, 0xc0000, true },
+	{ 0xc0000, 0x100000, false }, { 0x100000, 0x1040000, true },
+};
+#define MODEL_PFNS	0x1040000UL
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long mfn_of(unsigned long pfn)
+{
+	return 0x4000000 - pfn;
+}
+
+/*
+ * Upstream's linear list: RAM stretches are ordinary memory, whole pages
+ * of identity entries are one shared page mapped wherever needed.
+ */
+static unsigned long *build_linear(void)
+{
+	size_t bytes = MODEL_PFNS * sizeof(long), page = sysconf(_SC_PAGESIZE);
+	unsigned long *list, *ident, i, pfn;
+	int fd = memfd_create("p2m-identity", 0);
+
+	list = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fd < 0 || list == MAP_FAILED || ftruncate(fd, page))
+		abort();
+	ident = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	for (i = 0; i < page / sizeof(long); i++)
+		ident[i] = P2M_ENTRY_INVALID;
+	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++) {
+		for (pfn = e820[i].s; pfn < e820[i].e; pfn++) {
+			if (!e820[i].ram && !(pfn % (page / sizeof(long))) &&
+			    pfn + page / sizeof(long) <= e820[i].e) {
+				mmap(list + pfn, page, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+				pfn += page / sizeof(long) - 1;
+				continue;
+			}
+			list[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_IDENTITY(pfn);
+		}
+	}
+	return list;
+}
+
+/* As upstream's __pfn_to_mfn(): the list, then the slow path for ~0. */
+static inline unsigned long linear_lookup(const unsigned long *list,
+					  const unsigned long *ident_pages,
+					  unsigned long pfn)
+{
+	unsigned long v = list[pfn];
+
+	if (__builtin_expect(v == P2M_ENTRY_INVALID, 0))
+		return ident_pages ? P2M_IDENTITY(pfn) : v;
+	return v;
+}
+
+struct result {
+	double flat, linear, tree, cursor;
+};
+
+static void bench_lookups(void)
+{
+	unsigned long *flat, *list, *idx, i, pfn, sink = 0, r;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_cursor cur;
+	struct result rnd = { 1e9, 1e9, 1e9, 1e9 }, seq = { 1e9, 1e9, 1e9, 1e9 };
+	double t;
+
+	flat = malloc(MODEL_PFNS * sizeof(long));
+	list = aligned_alloc(P2M_TREE_NODE_SIZE, MODEL_PFNS * sizeof(long));
+	idx = malloc(NR_RANDOM * sizeof(long));
+	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
+		for (pfn = e820[i].s; pfn < e820[i].e; pfn++) {
+			flat[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_IDENTITY(pfn);
+			list[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_ENTRY_INVALID;
+		}
+	harness_tree_init(&tree, &mem, MODEL_PFNS);
+	p2m_tree_adopt(&tree, list, MODEL_PFNS);
+	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
+		if (!e820[i].ram)
+			p2m_tree_set_identity(&tree, e820[i].s, e820[i].e);
+	for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+		if (p2m_tree_lookup(&tree, pfn) != flat[pfn])
+			abort();
+	unsigned long *linear = build_linear();
+
+	for (i = 0, r = 88172645463325252UL; i < NR_RANDOM; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		idx[i] = r % MODEL_PFNS;
+	}
+
+	for (r = 0; r < ROUNDS; r++) {
+		t = now();
+		for (i = 0; i < NR_RANDOM; i++)
+			sink += flat[idx[i]];
+		rnd.flat = min(rnd.flat, now() - t);
+		t = now();
+		for (i = 0; i < NR_RANDOM; i++)
+			sink += linear_lookup(linear, linear, idx[i]);
+		rnd.linear = min(rnd.linear, now() - t);
+		t = now();
+		for (i = 0; i < NR_RANDOM; i++)
+			sink += p2m_tree_lookup(&tree, idx[i]);
+		rnd.tree = min(rnd.tree, now() - t);
+
+		t = now();
+		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+			sink += flat[pfn];
+		seq.flat = min(seq.flat, now() - t);
+		t = now();
+		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+			sink += linear_lookup(linear, linear, pfn);
+		seq.linear = min(seq.linear, now() - t);
+		t = now();
+		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+			sink += p2m_tree_lookup(&tree, pfn);
+		seq.tree = min(seq.tree, now() - t);
+		p2m_tree_cursor_init(&cur, &tree);
+		t = now();
+		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+			sink += p2m_tree_cursor_lookup(&cur, pfn);
+		seq.cursor = min(seq.cursor, now() - t);
+	}
+	printf("  lookups over a 64 GiB guest (%lu pfns), best of %d rounds (checksum %lx):\n",
+	       MODEL_PFNS, ROUNDS, sink & 0xfff);
+	printf("    random %lu:    flat %.1f ns, upstream linear %.1f ns (%.2fx flat), tree %.1f ns (%.2fx flat, %.2fx upstream)\n",
+	       NR_RANDOM, rnd.flat * 1e9 / NR_RANDOM, rnd.linear * 1e9 / NR_RANDOM,
+	       rnd.linear / rnd.flat, rnd.tree * 1e9 / NR_RANDOM,
+	       rnd.tree / rnd.flat, rnd.tree / rnd.linear);
+	printf("    sequential:        flat %.2f ns, upstream linear %.2f ns (%.2fx flat), tree %.2f ns (%.2fx), tree cursor %.2f ns (%.2fx flat, %.2fx upstream)\n",
+	       seq.flat * 1e9 / MODEL_PFNS, seq.linear * 1e9 / MODEL_PFNS,
+	       seq.linear / seq.flat, seq.tree * 1e9 / MODEL_PFNS,
+	       seq.tree / seq.flat, seq.cursor * 1e9 / MODEL_PFNS,
+	       seq.cursor / seq.flat, seq.cursor / seq.linear);
+	harness_tree_destroy(&tree, &mem);
+	free(flat);
+	free(list);
+	free(idx);
+}
+
+static void bench_identity(void)
+{
+	unsigned long tib = 1UL << 28, before, r;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	double best = 1e9, best_cut = 1e9, t;
+	long cut_nodes = 0, nodes = 0;
+
+	for (r = 0; r < ROUNDS; r++) {
+		harness_tree_init(&tree, &mem, 4 * tib);
+		before = mem.allocs;
+		t = now();
+		p2m_tree_set_identity(&tree, tib, 2 * tib);
+		best = min(best, now() - t);
+		nodes = mem.allocs - before;
+		before = mem.allocs;
+		t = now();
+		p2m_tree_set_identity(&tree, 2 * tib + 1, 3 * tib - 1);
+		best_cut = min(best_cut, now() - t);
+		cut_nodes = mem.allocs - before;
+		harness_tree_destroy(&tree, &mem);
+	}
+	printf("  identity over a 1 TiB hole: aligned %.1f us, %ld new nodes; unaligned edges %.1f us, %ld new nodes\n",
+	       best * 1e6, nodes, best_cut * 1e6, cut_nodes);
+}
+
+static void bench_memory(void)
+{
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	unsigned long pfn, base;
+
+	harness_tree_init(&tree, &mem, 64 * GIB_PFNS);
+	base = mem.allocs;
+	for (pfn = GIB_PFNS; pfn < 2 * GIB_PFNS; pfn++) {
+		p2m_tree_populate(&tree, pfn);
+		p2m_tree_set(&tree, pfn, mfn_of(pfn));
+	}
+	printf("  memory per populated GiB (not adopted): %lu KiB in %lu nodes (top and sentinels for 64 GiB: %lu KiB more)\n",
+	       (mem.allocs - base) * P2M_TREE_NODE_SIZE / 1024, mem.allocs - base,
+	       (4 * P2M_TREE_NODE_SIZE + tree.nr_top * sizeof(void *)) / 1024);
+	harness_tree_destroy(&tree, &mem);
+}
+
+void run_bench(void)
+{
+	bench_lookups();
+	bench_identity();
+	bench_memory();
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Table-driven unit tests of the P2M tree.  Every test builds a fresh tree
+ * and a flat-array model, applies operations to both and compares every
+ * pfn plus the tree's invariants.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+
+#define LEAF	P2M_LEAF_PFNS
+#define MID	P2M_MID_PFNS
+
+/* A tree of four mids, and the pfns one past its end. */
+#define SMALL_MAX	(4 * MID)
+
+static unsigned long nodes(const struct p2m_tree *tree)
+{
+	return atomic_long_read(&tree->nr_mids) + atomic_long_read(&tree->nr_leaves);
+}
+
+static void test_empty(void)
+{
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_stats st;
+	struct model m;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX - 1), "init");
+	CHECK(tree.max_pfn == SMALL_MAX, "max_pfn %#lx rounds up to a mid", tree.max_pfn);
+	model_init(&m, tree.max_pfn);
+	CHECK(!compare_all(&tree, &m), "empty tree reads missing, identity above");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.top_to_missing == 4 && st.mids == 0 && st.leaves == 0,
+	      "stats %lu %lu %lu", st.top_to_missing, st.mids, st.leaves);
+	CHECK(st.pfns[P2M_KIND_MISSING] == SMALL_MAX, "missing %lu",
+	      st.pfns[P2M_KIND_MISSING]);
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	model_free(&m);
+}
+
+/*
+ * Ranges whose edges sit on and around every level boundary.  For each:
+ * identity over a missing tree, then missing over an identity tree, then
+ * identity over a tree with every leaf populated.
+ */
+static const struct {
+	unsigned long s, e;
+} edge_ranges[] = {
+	{ 0, 1 }, { 0, LEAF }, { 1, LEAF - 1 }, { LEAF - 1, LEAF + 1 },
+	{ LEAF, 2 * LEAF }, { 0, MID }, { 1, MID }, { 0, MID - 1 },
+	{ MID - 1, MID + 1 }, { MID - LEAF, MID + LEAF }, { MID, 2 * MID },
+	{ MID + 1, 3 * MID - 1 }, { LEAF + 1, 3 * MID + LEAF - 1 },
+	{ 0, SMALL_MAX }, { SMALL_MAX - 1, SMALL_MAX },
+	{ 2 * MID - 1, SMALL_MAX }, { 3, SMALL_MAX + 5 * MID },
+	{ MID + 3, ~0UL },
+};
+
+static void fill_edge_case(unsigned long s, unsigned long e,
+			   enum p2m_kind base, enum p2m_kind kind, bool populated)
+{
+	unsigned long before, pfn, expect = e < SMALL_MAX ? e - s :
+					    (s < SMALL_MAX ? SMALL_MAX - s : 0);
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	long ret;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	if (base == P2M_KIND_IDENTITY) {
+		CHECK(p2m_tree_set_identity(&tree, 0, SMALL_MAX) == SMALL_MAX, "base");
+		model_fill(&m, 0, SMALL_MAX, P2M_KIND_IDENTITY);
+	}
+	if (populated) {
+		for (pfn = 0; pfn < SMALL_MAX; pfn++) {
+			CHECK(!p2m_tree_populate(&tree, pfn), "populate");
+			CHECK(p2m_tree_set(&tree, pfn, 0x1000 + pfn), "set");
+			m.v[pfn] = 0x1000 + pfn;
+		}
+	}
+	before = nodes(&tree);
+	if (kind == P2M_KIND_IDENTITY)
+		ret = p2m_tree_set_identity(&tree, s, e);
+	else
+		ret = p2m_tree_set_missing(&tree, s, e < SMALL_MAX ? e : SMALL_MAX);
+	if (kind == P2M_KIND_MISSING && e > SMALL_MAX)
+		expect = SMALL_MAX - s;
+	CHECK(ret == (long)expect, "[%#lx, %#lx) %s: returned %ld, want %lu", s, e,
+	      p2m_kind_names[kind], ret, expect);
+	model_fill(&m, s, e, kind);
+	CHECK(!compare_all(&tree, &m), "[%#lx, %#lx) %s over %s%s", s, e,
+	      p2m_kind_names[kind], p2m_kind_names[base],
+	      populated ? " (populated)" : "");
+	CHECK(nodes(&tree) <= before + 4, "[%#lx, %#lx): %lu new nodes", s, e,
+	      nodes(&tree) - before);
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	model_free(&m);
+}
+
+static void test_edges(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < sizeof(edge_ranges) / sizeof(edge_ranges[0]); i++) {
+		unsigned long s = edge_ranges[i].s, e = edge_ranges[i].e;
+
+		fill_edge_case(s, e, P2M_KIND_MISSING, P2M_KIND_IDENTITY, false);
+		fill_edge_case(s, e, P2M_KIND_IDENTITY, P2M_KIND_MISSING, false);
+		fill_edge_case(s, e, P2M_KIND_MISSING, P2M_KIND_IDENTITY, true);
+		fill_edge_case(s, e, P2M_KIND_IDENTITY, P2M_KIND_MISSING, true);
+	}
+}
+
+/* A whole aligned mid of identity costs no node: one top pointer flips. */
+static void test_identity_mid_is_free(void)
+{
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_stats st;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	CHECK(p2m_tree_set_identity(&tree, MID, 3 * MID) == 2 * MID, "set");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(nodes(&tree) == 0, "%lu nodes", nodes(&tree));
+	CHECK(st.top_to_identity == 2 && st.pfns[P2M_KIND_IDENTITY] == 2 * MID,
+	      "top->identity %lu, identity pfns %lu", st.top_to_identity,
+	      st.pfns[P2M_KIND_IDENTITY]);
+	CHECK(mem.allocs == 5, "only the 4 sentinels and the top: %lu", mem.allocs);
+	harness_tree_destroy(&tree, &mem);
+}
+
+/* Giving one pfn of an identity span an MFN leaves the others' answers. */
+static void test_split_sentinel(void)
+{
+	static const unsigned long splits[] = { MID, MID + 1, 2 * MID - 1,
+						MID + LEAF, MID + LEAF - 1 };
+	unsigned long i;
+
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct harness_mem mem;
+		struct p2m_tree tree;
+		struct model m;
+
+		CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+		model_init(&m, tree.max_pfn);
+		p2m_tree_set_identity(&tree, MID, 2 * MID);
+		model_fill(&m, MID, 2 * MID, P2M_KIND_IDENTITY);
+		CHECK(!p2m_tree_set(&tree, splits[i], 0x42),
+		      "a sentinel cannot take an MFN without populate");
+		CHECK(p2m_tree_set(&tree, splits[i], P2M_IDENTITY(splits[i])),
+		      "but already reads identity");
+		CHECK(!p2m_tree_populate(&tree, splits[i]), "populate");
+		CHECK(p2m_tree_set(&tree, splits[i], 0x42), "set");
+		m.v[splits[i]] = 0x42;
+		CHECK(!compare_all(&tree, &m), "split at %#lx", splits[i]);
+		CHECK(nodes(&tree) == 2, "one mid and one leaf: %lu", nodes(&tree));
+		CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+		model_free(&m);
+	}
+}
+
+/* Bad input: a warning, an error, and no change. */
+static void test_bad_input(void)
+{
+	unsigned long warnings = p2m_harness_warnings;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+
+	p2m_harness_quiet = 1;
+	CHECK(harness_tree_init(&tree, &mem, 0) == -EINVAL, "max_pfn 0");
+	CHECK(harness_tree_init(&tree, &mem, P2M_TREE_MAX_PFN + 1) == -EINVAL,
+	      "max_pfn too large");
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	p2m_tree_set_identity(&tree, 5, 3 * LEAF);
+	model_fill(&m, 5, 3 * LEAF, P2M_KIND_IDENTITY);
+
+	CHECK(p2m_tree_set_identity(&tree, 10, 4) == -EINVAL, "reversed");
+	CHECK(p2m_tree_set_identity(&tree, 7, 7) == -EINVAL, "empty");
+	CHECK(p2m_tree_set_missing(&tree, 9, 2) == -EINVAL, "reversed missing");
+	CHECK(p2m_tree_set_missing(&tree, 0, SMALL_MAX + 1) == -EINVAL,
+	      "missing beyond the tree");
+	CHECK(!p2m_tree_set(&tree, SMALL_MAX, 0x10), "set beyond the tree");
+	CHECK(!p2m_tree_set(&tree, SMALL_MAX, P2M_ENTRY_INVALID),
+	      "missing beyond the tree");
+	CHECK(p2m_tree_set(&tree, SMALL_MAX + 3, P2M_IDENTITY(SMALL_MAX + 3)),
+	      "identity beyond the tree is already true");
+	CHECK(!p2m_tree_set(&tree, 6, P2M_IDENTITY(7)), "identity of another pfn");
+	CHECK(p2m_tree_populate(&tree, SMALL_MAX) == -EINVAL, "populate beyond");
+	CHECK(p2m_tree_set_identity(&tree, SMALL_MAX + 1, ~0UL) == 0,
+	      "identity wholly beyond the tree changes nothing");
+	CHECK(p2m_harness_warnings - warnings == 10, "%lu warnings",
+	      p2m_harness_warnings - warnings);
+	CHECK(!compare_all(&tree, &m), "tree unchanged by bad input");
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	model_free(&m);
+	p2m_harness_quiet = 0;
+}
+
+/* Xen's flat list becomes the first leaves, without a copy. */
+static void test_adopt(void)
+{
+	unsigned long nr = 2 * MID + 3 * LEAF + 7, pfn, words = 3 * MID;
+	unsigned long *list = aligned_alloc(P2M_TREE_NODE_SIZE, words * sizeof(long));
+	unsigned long *moved = aligned_alloc(P2M_TREE_NODE_SIZE, words * sizeof(long));
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_stats st;
+	struct model m;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	for (pfn = 0; pfn < nr; pfn++)
+		m.v[pfn] = list[pfn] = 0x10000000 - pfn;
+	CHECK(!p2m_tree_adopt(&tree, list, nr), "adopt");
+	CHECK(p2m_tree_leaf(&tree, LEAF) == list + LEAF, "leaf is a slice of the list");
+	CHECK(!compare_all(&tree, &m), "adopted answers");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.adopted_leaves == (nr + LEAF - 1) / LEAF && st.leaves == 0,
+	      "adopted %lu, own %lu", st.adopted_leaves, st.leaves);
+
+	/* Writes go to the list itself. */
+	CHECK(p2m_tree_set(&tree, 3, 0x1234) && list[3] == 0x1234, "write-through");
+	m.v[3] = 0x1234;
+	/* Identity over part of it, as dom0 does for RAM in holes. */
+	CHECK(p2m_tree_set_identity(&tree, MID - 2, 2 * MID + 1) == MID + 3, "identity");
+	model_fill(&m, MID - 2, 2 * MID + 1, P2M_KIND_IDENTITY);
+	CHECK(!compare_all(&tree, &m), "identity over adopted leaves");
+
+	memcpy(moved, list, words * sizeof(long));
+	p2m_tree_rebase_adopted(&tree, moved);
+	memset(list, 0x5a, words * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "after rebase");
+	CHECK(!p2m_tree_copy_adopted(&tree), "copy");
+	memset(moved, 0x5a, words * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "after copy");
+	CHECK(p2m_tree_adopt(&tree, list, nr) == -EBUSY, "leaves in use");
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(list);
+	free(moved);
+	model_free(&m);
+}
+
+static void test_cursor(void)
+{
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_cursor cur;
+	unsigned long pfn;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	p2m_tree_set_identity(&tree, LEAF + 3, 2 * MID + 5);
+	for (pfn = 0; pfn < MID; pfn += 3) {
+		p2m_tree_populate(&tree, pfn);
+		p2m_tree_set(&tree, pfn, pfn * 7);
+	}
+	p2m_tree_cursor_init(&cur, &tree);
+	for (pfn = 0; pfn < SMALL_MAX + MID; pfn++)
+		if (p2m_tree_cursor_lookup(&cur, pfn) != p2m_tree_lookup(&tree, pfn))
+			break;
+	CHECK(pfn == SMALL_MAX + MID, "cursor differs at %#lx", pfn);
+	for (pfn = SMALL_MAX + MID; pfn-- > 0;)
+		if (p2m_tree_cursor_lookup(&cur, pfn) != p2m_tree_lookup(&tree, pfn))
+			break;
+	CHECK(pfn == ~0UL, "backwards cursor differs at %#lx", pfn);
+	harness_tree_destroy(&tree, &mem);
+}
+
+/* The dump prints the runs a lookup sees; recompute them from the model. */
+static void test_dump(void)
+{
+	struct seq_file sf = { 0 };
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	char want[256], *line;
+	unsigned long pfn, start = 0;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	p2m_tree_set_identity(&tree, LEAF / 2, MID + LEAF);
+	model_fill(&m, LEAF / 2, MID + LEAF, P2M_KIND_IDENTITY);
+	for (pfn = MID + 2; pfn < MID + 9; pfn++) {
+		p2m_tree_populate(&tree, pfn);
+		p2m_tree_set(&tree, pfn, 0x99 + pfn);
+		m.v[pfn] = 0x99 + pfn;
+	}
+	p2m_tree_dump(&tree, &sf);
+	line = sf.buf;
+	for (pfn = 1; pfn <= m.max_pfn; pfn++) {
+		if (pfn < m.max_pfn &&
+		    p2m_entry_kind(pfn, m.v[pfn]) == p2m_entry_kind(start, m.v[start]))
+			continue;
+		snprintf(want, sizeof(want), " [0x%lx->0x%lx] %s\n", start, pfn,
+			 p2m_kind_names[p2m_entry_kind(start, m.v[start])]);
+		CHECK(!strncmp(line, want, strlen(want)), "want %s got %.60s", want, line);
+		line = strchr(line, '\n') + 1;
+		start = pfn;
+	}
+	CHECK(!strncmp(line, "stats:\n", 7), "stats block follows: %.40s", line);
+	CHECK(strstr(line, "pfns: identity"), "pfn counts printed");
+	free(sf.buf);
+	harness_tree_destroy(&tree, &mem);
+	model_free(&m);
+}
+
+/*
+ * The worked example of the seed thread (Linux commit "xen/mmu: Add the
+ * notion of identity (1-1) mapping"): dom0 with 1 GiB of RAM from Xen's
+ * list, and set_phys_range_identity(263424, 512256) for the E820 hole from
+ * 1029 MiB to 2001 MiB.  With 512-entry nodes the identity entries land in
+ * p2m[1][2][256..511] and p2m[1][488][0..255], and whole leaves between
+ * are the identity sentinel.
+ */
+static void test_seed_example(void)
+{
+	unsigned long nr = 0x40000, pfn, *list;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	unsigned long before;
+
+	if (P2M_TREE_ENTRIES != 512)
+		return;		/* the example's indices assume 512 */
+	list = aligned_alloc(P2M_TREE_NODE_SIZE, nr * sizeof(long));
+	CHECK(!harness_tree_init(&tree, &mem, 3UL << 18), "init: 3 GiB");
+	model_init(&m, tree.max_pfn);
+	for (pfn = 0; pfn < nr; pfn++)
+		m.v[pfn] = list[pfn] = 0x290f - pfn % 0x290f;
+	CHECK(!p2m_tree_adopt(&tree, list, nr), "adopt 1 GiB");
+	before = nodes(&tree);
+	CHECK(p2m_tree_set_identity(&tree, 263424, 512256) == 512256 - 263424,
+	      "identity 1029 MiB..2001 MiB");
+	model_fill(&m, 263424, 512256, P2M_KIND_IDENTITY);
+	CHECK(!compare_all(&tree, &m), "answers");
+	CHECK(nodes(&tree) - before == 3, "one mid and two edge leaves: %lu",
+	      nodes(&tree) - before);
+	CHECK(tree.top[1][2][255] == P2M_ENTRY_INVALID &&
+	      tree.top[1][2][256] == P2M_IDENTITY(263424) &&
+	      tree.top[1][2][511] == P2M_IDENTITY(263424 + 255), "p2m[1][2]");
+	CHECK(tree.top[1][488][0] == P2M_IDENTITY(512000) &&
+	      tree.top[1][488][255] == P2M_IDENTITY(512255) &&
+	      tree.top[1][488][256] == P2M_ENTRY_INVALID, "p2m[1][488]");
+	CHECK(tree.top[1][3] == tree.identity_leaf &&
+	      tree.top[1][487] == tree.identity_leaf, "whole leaves are the sentinel");
+	CHECK(tree.top[1][1] == tree.missing_leaf && tree.top[2] == tree.missing_mid,
+	      "outside stays missing");
+	CHECK(p2m_tree_lookup(&tree, 0x40500) == P2M_IDENTITY(0x40500) &&
+	      p2m_tree_lookup(&tree, 0x7d0ff) == P2M_IDENTITY(0x7d0ff) &&
+	      p2m_tree_lookup(&tree, 0x7d100) == P2M_ENTRY_INVALID &&
+	      p2m_tree_lookup(&tree, 0x404ff) == P2M_ENTRY_INVALID, "the edges");
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(list);
+	model_free(&m);
+}
+
+static const struct harness_test unit_tests[] = {
+	{ "empty", test_empty },
+	{ "edges", test_edges },
+	{ "identity_mid_is_free", test_identity_mid_is_free },
+	{ "split_sentinel", test_split_sentinel },
+	{ "bad_input", test_bad_input },
+	{ "adopt", test_adopt },
+	{ "cursor", test_cursor },
+	{ "dump", test_dump },
+	{ "seed_example", test_seed_example },
+};
+
+void run_unit_tests(void)
+{
+	unsigned long i, before;
+
+	for (i = 0; i < sizeof(unit_tests) / sizeof(unit_tests[0]); i++) {
+		before = p2m_harness_failures;
+		unit_tests[i].fn();
+		printf("  %s %s\n", p2m_harness_failures == before ? "ok  " : "FAIL",
+		       unit_tests[i].name);
+	}
+}
