@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Xen PV physical-to-machine (P2M) map.
+ *
+ * A PV guest runs on machine frames Xen chose, and Linux must know, for
+ * every pseudo-physical frame (pfn), which machine frame (MFN) backs it.
+ * That map lives in the three-level tree of drivers/xen/p2m_tree.c; this
+ * file is the x86 PV side of it:
+ *
+ * - at boot it sizes the tree from the largest pfn the guest may need,
+ *   and adopts Xen's initial flat list (xen_start_info->mfn_list) as the
+ *   tree's first leaves, without copying it;
+ * - it supplies the tree's nodes: from brk before the memory map is known,
+ *   from memblock until the page allocator runs, then from the page
+ *   allocator;
+ * - it keeps the three-level MFN frame list that the toolstack walks to
+ *   save and migrate the guest in step with the tree;
+ * - it implements what the rest of Linux calls: get_phys_to_machine(),
+ *   __set_phys_to_machine(), set_phys_to_machine(), xen_alloc_p2m_entry(),
+ *   set_phys_range_identity(), the grant foreign-mapping helpers, and the
+ *   debugfs dump.
+ *
+ * Lookups (__pfn_to_mfn() in asm/xen/page.h) walk the tree without a lock.
+ * Documentation/xen/p2m.rst describes the design and how to inspect it.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/export.h>
+#include <linux/init.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include <asm/e820/types.h>
+#include <asm/sections.h>
+#include <asm/setup.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/hypervisor.h>
+#include <asm/xen/page.h>
+
+#include <xen/features.h>
+#include <xen/grant_table.h>
+#include <xen/interface/memory.h>
+#include <xen/p2m_tree.h>
+#include <xen/xen.h>
+
+#include "debugfs.h"
+#include "xen-ops.h"
+
+/*
+ * The encodings are fixed by the Xen ABI and the toolstack; the tree
+ * spells them its own way.
+ */
+static_assert(P2M_ENTRY_INVALID == INVALID_P2M_ENTRY);
+static_assert(P2M_IDENTITY_BIT == IDENTITY_FRAME_BIT);
+static_assert(P2M_FOREIGN_BIT == FOREIGN_FRAME_BIT);
+static_assert(P2M_LEAF_PFNS == P2M_PER_PAGE);
+static_assert(P2M_TREE_NODE_SIZE == PAGE_SIZE);
+
+struct p2m_tree xen_p2m_tree __read_mostly;
+EXPORT_SYMBOL_GPL(xen_p2m_tree);
+
+/* Highest pfn + 1 setup.c may hand out as extra memory. */
+unsigned long xen_max_p2m_pfn __read_mostly;
+EXPORT_SYMBOL_GPL(xen_max_p2m_pfn);
+
+#ifdef CONFIG_XEN_MEMORY_HOTPLUG_LIMIT
+#define P2M_HOTPLUG_PFNS	((unsigned long)CONFIG_XEN_MEMORY_HOTPLUG_LIMIT << (30 - PAGE_SHIFT))
+#else
+#define P2M_HOTPLUG_PFNS	0UL
+#endif
+
+/*
+ * brk holds every node needed before memblock works: the four sentinels,
+ * the top array (a page per 512 GiB of pfns, up to 64 TiB), a mid per GiB
+ * of Xen's initial list (up to 512 GiB) and the edges of the identity
+ * ranges setup.c marks from the E820 (at most four nodes per range).
+ * What is left unused goes back to memblock at reserve_brk().
+ */
+#define P2M_BRK_TOP_PAGES	(P2M_TREE_MAX_PFN / P2M_MID_PFNS / P2M_TREE_ENTRIES)
+#define P2M_BRK_MID_PAGES	512
+#define P2M_BRK_EDGE_PAGES	(4 * 64)
+RESERVE_BRK(xen_p2m_tree, PAGE_SIZE * (4 + P2M_BRK_TOP_PAGES +
+				       P2M_BRK_MID_PAGES + P2M_BRK_EDGE_PAGES));
+
+/* Where the tree's nodes came from, for the debugfs statistics. */
+static struct {
+	unsigned long brk, memblock, buddy;
+	unsigned long brk_unreturnable;	/* brk nodes freed or retired */
+	unsigned long retired_kept;	/* retired after boot: readers may hold them */
+	unsigned long frame_pages;
+} p2m_mem;
+
+/* Xen's list lies where the E820 says is not RAM: copy it out later. */
+static bool p2m_list_in_hole __initdata;
+
+/* Highest populated pfn + 1, for shared_info->arch.max_pfn. */
+static unsigned long xen_p2m_last_pfn;
+
+static bool p2m_in_brk(const void *node)
+{
+	return node >= (void *)__brk_base && node < (void *)__brk_limit;
+}
+
+static void *__ref p2m_alloc_node(struct p2m_tree *tree,
+				  enum p2m_tree_level level, size_t size)
+{
+	void *node;
+
+	size = PAGE_ALIGN(size);
+	if (_brk_start) {
+		if (_brk_end + size > (unsigned long)__brk_limit) {
+			pr_err_once("P2M: out of brk for early P2M nodes\n");
+			return NULL;
+		}
+		p2m_mem.brk += size >> PAGE_SHIFT;
+		return extend_brk(size, PAGE_SIZE);
+	}
+	if (!slab_is_available()) {
+		node = memblock_alloc(size, PAGE_SIZE);
+		if (node)
+			p2m_mem.memblock += size >> PAGE_SHIFT;
+		return node;
+	}
+	node = (void *)__get_free_pages(GFP_KERNEL, get_order(size));
+	if (node)
+		p2m_mem.buddy += 1UL << get_order(size);
+	return node;
+}
+
+static void __ref p2m_free_node(struct p2m_tree *tree, void *node,
+				enum p2m_tree_level level)
+{
+	if (p2m_in_brk(node)) {
+		p2m_mem.brk_unreturnable++;
+	} else if (!slab_is_available()) {
+		memblock_free(node, PAGE_SIZE);
+		p2m_mem.memblock--;
+	} else {
+		free_page((unsigned long)node);
+		p2m_mem.buddy--;
+	}
+}
+
+/*
+ * A node the tree no longer points at.  While only the boot CPU runs, no
+ * reader can still hold it; afterwards one might, and as the tree has no
+ * grace periods the node is kept.  Only set_phys_range_identity(), an
+ * __init function, retires nodes, so in practice the second case does not
+ * arise.
+ */
+static void p2m_retire_node(struct p2m_tree *tree, void *node,
+			    enum p2m_tree_level level)
+{
+	if (system_state == SYSTEM_BOOTING)
+		p2m_free_node(tree, node, level);
+	else
+		p2m_mem.retired_kept++;
+}
+
+static const struct p2m_tree_ops xen_p2m_ops = {
+	.alloc = p2m_alloc_node,
+	.free = p2m_free_node,
+	.retire = p2m_retire_node,
+};
+
+static struct e820_entry p2m_machine_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
+
+/*
+ * The pfns the tree must describe: Xen's list, the domain's maximum
+ * reservation, memory hotplug up to its limit and, for dom0, every RAM
+ * region of the machine map (setup.c remaps and adds extra memory there).
+ * Above that every pfn reads as identity, as it should for device memory.
+ */
+static unsigned long __init xen_p2m_pfns_needed(void)
+{
+	unsigned long pfns = max(xen_start_info->nr_pages, P2M_HOTPLUG_PFNS);
+	struct xen_memory_map memmap;
+	domid_t self = DOMID_SELF;
+	unsigned int i;
+	long ret;
+
+	ret = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+	if (ret > 0)
+		pfns = max(pfns, min_t(unsigned long, ret, P2M_TREE_MAX_PFN));
+
+	if (xen_initial_domain()) {
+		memmap.nr_entries = ARRAY_SIZE(p2m_machine_map);
+		set_xen_guest_handle(memmap.buffer, p2m_machine_map);
+		if (!HYPERVISOR_memory_op(XENMEM_machine_memory_map, &memmap)) {
+			for (i = 0; i < memmap.nr_entries; i++) {
+				const struct e820_entry *e = &p2m_machine_map[i];
+
+				if (e->type == E820_TYPE_RAM)
+					pfns = max_t(unsigned long, pfns,
+						     PFN_DOWN(e->addr + e->size));
+			}
+		}
+	}
+
+	if (pfns > P2M_TREE_MAX_PFN) {
+		pr_warn("P2M: %#lx pfns requested, limited to %#lx\n", pfns,
+			P2M_TREE_MAX_PFN);
+		pfns = P2M_TREE_MAX_PFN;
+	}
+	return pfns;
+}
+
+/**
+ * xen_build_dynamic_phys_to_machine() - set up the P2M at boot
+ *
+ * Called from xen_start_kernel() before anything looks a pfn up.  Builds
+ * the tree and makes Xen's flat list its first leaves.
+ */
+void __init xen_build_dynamic_phys_to_machine(void)
+{
+	unsigned long nr = xen_start_info->nr_pages;
+	unsigned long *list = (unsigned long *)xen_start_info->mfn_list;
+	int ret;
+
+	ret = p2m_tree_init(&xen_p2m_tree, &xen_p2m_ops, NULL,
+			    xen_p2m_pfns_needed());
+	if (ret)
+		panic("P2M: cannot build the tree: %d\n", ret);
+	ret = p2m_tree_adopt(&xen_p2m_tree, list, nr);
+	if (ret)
+		panic("P2M: cannot adopt Xen's list of %lu pfns: %d (brk holds mids for %d GiB)\n",
+		      nr, ret, P2M_BRK_MID_PAGES);
+
+	xen_max_p2m_pfn = ALIGN(nr, P2M_LEAF_PFNS);
+	xen_p2m_last_pfn = xen_max_p2m_pfn;
+}
+
+/**
+ * xen_relocate_p2m() - Xen's list lies in memory the E820 says is not RAM
+ *
+ * setup.c calls this when the list conflicts with the memory map.  The
+ * tree still reads it through Xen's initial mapping; its leaves are copied
+ * into memblock pages as soon as memblock can provide them, in
+ * xen_p2m_switch_to_direct_map().
+ */
+void __init xen_relocate_p2m(void)
+{
+	p2m_list_in_hole = true;
+	pr_info("P2M: Xen's list conflicts with the E820 map; its leaves will be copied\n");
+}
+
+/*
+ * Xen's list in the direct map, or NULL if its pages are not contiguous
+ * there.  Xen maps the list either in the kernel image range or, as Linux
+ * asks with XEN_ELFNOTE_INIT_P2M, in an area of its own whose page tables
+ * share the frames first_p2m_pfn..; either way the initial page tables
+ * still tell where each page is.
+ */
+static unsigned long *__init p2m_list_in_direct_map(unsigned long list)
+{
+	unsigned long words = ALIGN(xen_start_info->nr_pages, P2M_LEAF_PFNS);
+	phys_addr_t base = slow_virt_to_phys((void *)list), off;
+
+	for (off = PAGE_SIZE; off < words * sizeof(unsigned long); off += PAGE_SIZE)
+		if (slow_virt_to_phys((void *)(list + off)) != base + off)
+			return NULL;
+	return __va(base);
+}
+
+/**
+ * xen_p2m_switch_to_direct_map() - stop using Xen's initial mapping
+ *
+ * Called once the direct map and memblock work, before Xen's initial
+ * mapping of its list is torn down.  The adopted leaves are from now on
+ * reached through the direct map or, if the list sits in an E820 hole
+ * that setup.c is about to remap, copied.
+ *
+ * Return: true if the tree still uses Xen's list (its memory must stay),
+ * false if the list may be freed.
+ */
+bool __init xen_p2m_switch_to_direct_map(void)
+{
+	unsigned long words = ALIGN(xen_start_info->nr_pages, P2M_LEAF_PFNS);
+	unsigned long list = xen_start_info->mfn_list;
+	unsigned long *direct, off;
+	int ret;
+
+	xen_p2m_last_pfn = max(xen_p2m_last_pfn, xen_max_p2m_pfn);
+	if (WARN_ON(xen_max_p2m_pfn > xen_p2m_tree.max_pfn))
+		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
+		       xen_max_p2m_pfn);
+
+	if (p2m_list_in_hole) {
+		ret = p2m_tree_copy_adopted(&xen_p2m_tree);
+		if (ret)
+			panic("P2M: cannot copy Xen's list out of the E820 hole: %d\n",
+			      ret);
+		return false;
+	}
+
+	direct = p2m_list_in_direct_map(list);
+	if (!direct) {
+		ret = p2m_tree_copy_adopted(&xen_p2m_tree);
+		if (ret)
+			panic("P2M: cannot copy Xen's list: %d\n", ret);
+		pr_info("P2M: Xen's list is not contiguous; copied its leaves\n");
+		return false;
+	}
+	/*
+	 * Early page tables map the whole first_p2m_pfn range read-only in
+	 * the direct map, since Xen's page tables for the list live there
+	 * too; the list itself is ordinary memory the tree writes.
+	 */
+	for (off = 0; off < words; off += P2M_LEAF_PFNS)
+		make_lowmem_page_readwrite(direct + off);
+	p2m_tree_rebase_adopted(&xen_p2m_tree, direct);
+	xen_start_info->mfn_list = (unsigned long)direct;
+	return true;
+}
+
+/**
+ * get_phys_to_machine() - look up a pfn
+ * @pfn: any pfn
+ *
+ * Return: the entry for @pfn, with any FOREIGN or IDENTITY bit set.
+ */
+unsigned long get_phys_to_machine(unsigned long pfn)
+{
+	return p2m_tree_lookup(&xen_p2m_tree, pfn);
+}
+EXPORT_SYMBOL_GPL(get_phys_to_machine);
+
+/* ------------------------------------------------------------------------
+ * The MFN frame list for the toolstack.
+ *
+ * Save and migration read the P2M through three pages of MFNs: the "list
+ * list" (shared_info->arch.pfn_to_mfn_frame_list_list) holds the MFN of a
+ * frame page per GiB of pfns, and each frame page holds the MFNs of that
+ * GiB's 512 leaves.  That is the tree's own shape, so frame page t mirrors
+ * tree mid t.  Identity leaves read as all INVALID_P2M_ENTRY through it,
+ * which is what the toolstack must see for non-RAM.  One list-list page
+ * describes 512 GiB; pfns above that are not visible to the toolstack.
+ */
+#define P2M_FRAME_TOPS	(PAGE_SIZE / sizeof(unsigned long))
+
+static unsigned long *p2m_frame_top;		/* MFNs of frame pages */
+static unsigned long **p2m_frame_pages;		/* the frame pages */
+static unsigned long *p2m_frame_missing;	/* shared: all leaves missing */
+
+static unsigned long *__ref p2m_alloc_frame_page(void)
+{
+	unsigned long *page = p2m_alloc_node(NULL, P2M_LEVEL_LEAF, PAGE_SIZE);
+
+	if (page)
+		p2m_mem.frame_pages++;
+	return page;
+}
+
+static void p2m_fill_frame_page(unsigned long *frame, unsigned long **mid)
+{
+	unsigned long m;
+
+	for (m = 0; m < P2M_TREE_ENTRIES; m++)
+		frame[m] = virt_to_mfn(READ_ONCE(mid[m]));
+}
+
+/* The frame page for tree mid @t, allocated on first use. */
+static unsigned long *p2m_frame_page(unsigned long t)
+{
+	unsigned long *frame = READ_ONCE(p2m_frame_pages[t]), *new;
+
+	if (frame != p2m_frame_missing)
+		return frame;
+	new = p2m_alloc_frame_page();
+	if (!new)
+		return NULL;
+	p2m_fill_frame_page(new, READ_ONCE(xen_p2m_tree.top[t]));
+	frame = cmpxchg(&p2m_frame_pages[t], p2m_frame_missing, new);
+	if (frame != p2m_frame_missing) {
+		p2m_free_node(NULL, new, P2M_LEVEL_LEAF);
+		p2m_mem.frame_pages--;
+		return frame;
+	}
+	WRITE_ONCE(p2m_frame_top[t], virt_to_mfn(new));
+	return new;
+}
+
+/**
+ * xen_build_mfn_list_list() - (re)build the MFN frame list
+ *
+ * At boot, and after resume when every MFN may have changed.  Frame pages
+ * for mids installed after boot were added by xen_alloc_p2m_entry(), so a
+ * rebuild after resume allocates nothing.
+ */
+void __ref xen_build_mfn_list_list(void)
+{
+	unsigned long t, nr = min(xen_p2m_tree.nr_top, P2M_FRAME_TOPS);
+
+	if (!p2m_frame_top) {
+		p2m_frame_top = p2m_alloc_frame_page();
+		p2m_frame_pages = (unsigned long **)p2m_alloc_frame_page();
+		p2m_frame_missing = p2m_alloc_frame_page();
+		if (!p2m_frame_top || !p2m_frame_pages || !p2m_frame_missing)
+			panic("P2M: no memory for the toolstack's frame list\n");
+		for (t = 0; t < P2M_FRAME_TOPS; t++)
+			p2m_frame_pages[t] = p2m_frame_missing;
+		if (xen_p2m_tree.nr_top > P2M_FRAME_TOPS)
+			pr_warn("P2M: the toolstack's frame list describes only the first %lu GiB of %lu\n",
+				P2M_FRAME_TOPS, xen_p2m_tree.nr_top);
+	}
+
+	for (t = 0; t < P2M_TREE_ENTRIES; t++)
+		p2m_frame_missing[t] = virt_to_mfn(xen_p2m_tree.missing_leaf);
+	for (t = 0; t < P2M_FRAME_TOPS; t++) {
+		unsigned long **mid = t < nr ? xen_p2m_tree.top[t] :
+					       xen_p2m_tree.missing_mid;
+		unsigned long *frame;
+
+		if (mid == xen_p2m_tree.missing_mid ||
+		    mid == xen_p2m_tree.identity_mid) {
+			p2m_frame_top[t] = virt_to_mfn(p2m_frame_missing);
+			continue;
+		}
+		frame = p2m_frame_page(t);
+		BUG_ON(!frame);
+		p2m_fill_frame_page(frame, mid);
+		p2m_frame_top[t] = virt_to_mfn(frame);
+	}
+}
+
+/**
+ * xen_setup_mfn_list_list() - tell Xen where the frame list is
+ *
+ * There is no virtually mapped linear list: p2m_cr3 and p2m_vaddr stay 0,
+ * which makes Xen 4.17's save code (tools/libs/guest/xg_sr_save_x86_pv.c)
+ * walk the frame list instead of a linear list.
+ */
+void xen_setup_mfn_list_list(void)
+{
+	BUG_ON(HYPERVISOR_shared_info == &xen_dummy_shared_info);
+
+	HYPERVISOR_shared_info->arch.pfn_to_mfn_frame_list_list =
+		virt_to_mfn(p2m_frame_top);
+	HYPERVISOR_shared_info->arch.max_pfn = xen_p2m_last_pfn;
+	HYPERVISOR_shared_info->arch.p2m_generation = 0;
+	HYPERVISOR_shared_info->arch.p2m_vaddr = 0;
+	HYPERVISOR_shared_info->arch.p2m_cr3 = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Updates.
+ */
+
+/**
+ * xen_alloc_p2m_entry() - make sure @pfn can hold any MFN
+ * @pfn: the pfn
+ *
+ * Gives @pfn a leaf of its own (no answer changes) and records that leaf
+ * in the toolstack's frame list.
+ *
+ * Return: 0, -EINVAL for a pfn beyond the P2M, or -ENOMEM.
+ */
+int xen_alloc_p2m_entry(unsigned long pfn)
+{
+	unsigned long t = p2m_top_index(pfn);
+	unsigned long *frame;
+	int ret;
+
+	ret = p2m_tree_populate(&xen_p2m_tree, pfn);
+	if (ret)
+		return ret;
+
+	if (p2m_frame_top && t < P2M_FRAME_TOPS) {
+		frame = p2m_frame_page(t);
+		if (!frame)
+			return -ENOMEM;
+		WRITE_ONCE(frame[p2m_mid_index(pfn)],
+			   virt_to_mfn(p2m_tree_leaf(&xen_p2m_tree, pfn)));
+	}
+
+	if (pfn >= xen_p2m_last_pfn) {
+		xen_p2m_last_pfn = ALIGN(pfn + 1, P2M_LEAF_PFNS);
+		HYPERVISOR_shared_info->arch.max_pfn = xen_p2m_last_pfn;
+	}
+	return 0;
+}
+EXPORT_SYMBOL(xen_alloc_p2m_entry);
+
+/**
+ * __set_phys_to_machine() - set a pfn's entry if it has a leaf
+ * @pfn: the pfn
+ * @mfn: the new entry
+ *
+ * Return: true if @pfn now reads @mfn; false if that needs a leaf first
+ * (see set_phys_to_machine()) or the request is invalid.
+ */
+bool __set_phys_to_machine(unsigned long pfn, unsigned long mfn)
+{
+	return p2m_tree_set(&xen_p2m_tree, pfn, mfn);
+}
+
+/**
+ * set_phys_to_machine() - set a pfn's entry, allocating a leaf if needed
+ * @pfn: the pfn
+ * @mfn: the new entry
+ *
+ * Return: true on success.
+ */
+bool set_phys_to_machine(unsigned long pfn, unsigned long mfn)
+{
+	if (likely(__set_phys_to_machine(pfn, mfn)))
+		return true;
+	if (xen_alloc_p2m_entry(pfn))
+		return false;
+	return __set_phys_to_machine(pfn, mfn);
+}
+
+/**
+ * set_phys_range_identity() - mark [@pfn_s, @pfn_e) as identity
+ * @pfn_s: first pfn
+ * @pfn_e: one past the last; may be ~0UL for "everything above"
+ *
+ * Used by setup.c for the holes of the memory map.  Whole leaves and GiB
+ * spans become the shared identity sentinels; at most four nodes are
+ * allocated per call.
+ *
+ * Return: the number of pfns below the P2M's end now identity (all above
+ * are identity anyway), or 0 on failure.
+ */
+unsigned long __init set_phys_range_identity(unsigned long pfn_s,
+					     unsigned long pfn_e)
+{
+	long done = p2m_tree_set_identity(&xen_p2m_tree, pfn_s, pfn_e);
+
+	if (done == -ENOMEM)
+		WARN(1, "P2M: no memory to mark [%#lx, %#lx) identity\n",
+		     pfn_s, pfn_e);
+	return done < 0 ? 0 : done;
+}
+
+/* Undo one grant mapping whose P2M update failed. */
+static void p2m_unmap_failed_grant(struct gnttab_map_grant_ref *map,
+				   struct gnttab_map_grant_ref *kmap)
+{
+	struct gnttab_unmap_grant_ref unmap[2] = {};
+	unsigned int n = 1;
+	int rc;
+
+	unmap[0].host_addr = map->host_addr;
+	unmap[0].handle = map->handle;
+	if (map->flags & GNTMAP_device_map)
+		unmap[0].dev_bus_addr = map->dev_bus_addr;
+	unmap[0].status = 1;	/* distinguishable from GNTST_okay */
+	map->status = GNTST_general_error;
+	map->handle = INVALID_GRANT_HANDLE;
+	unmap[1].status = GNTST_okay;
+
+	if (kmap) {
+		unmap[1].host_addr = kmap->host_addr;
+		unmap[1].handle = kmap->handle;
+		if (kmap->flags & GNTMAP_device_map)
+			unmap[1].dev_bus_addr = kmap->dev_bus_addr;
+		unmap[1].status = 1;
+		kmap->status = GNTST_general_error;
+		kmap->handle = INVALID_GRANT_HANDLE;
+		n = 2;
+	}
+
+	rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, unmap, n);
+	if (rc || unmap[0].status != GNTST_okay || unmap[1].status != GNTST_okay)
+		pr_err_once("P2M: cannot undo grant map: rc=%d status %d/%d\n",
+			    rc, unmap[0].status, unmap[1].status);
+}
+
+/**
+ * set_foreign_p2m_mapping() - record grant mappings in the P2M
+ * @map_ops:  the grant map operations, already performed
+ * @kmap_ops: kernel mappings to perform as well, or NULL
+ * @pages:    the (ballooned or unpopulated) pages mapped
+ * @count:    number of operations
+ *
+ * Each successfully mapped page's pfn gets FOREIGN_FRAME(mfn).  If the P2M
+ * cannot take it, the mapping is undone and its status set to an error.
+ *
+ * Return: 0, or the grant table hypercall's error for @kmap_ops.
+ */
+int set_foreign_p2m_mapping(struct gnttab_map_grant_ref *map_ops,
+			    struct gnttab_map_grant_ref *kmap_ops,
+			    struct page **pages, unsigned int count)
+{
+	unsigned int i;
+	int ret;
+
+	if (kmap_ops) {
+		ret = HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref,
+						kmap_ops, count);
+		if (ret)
+			return ret;
+	}
+
+	for (i = 0; i < count; i++) {
+		struct gnttab_map_grant_ref *map = &map_ops[i];
+		struct gnttab_map_grant_ref *kmap = kmap_ops ? &kmap_ops[i] : NULL;
+		unsigned long pfn = page_to_pfn(pages[i]), mfn;
+
+		if (map->status != GNTST_okay ||
+		    (kmap && kmap->status != GNTST_okay))
+			continue;
+
+		if (map->flags & GNTMAP_contains_pte) {
+			pte_t *pte = (pte_t *)(mfn_to_virt(PFN_DOWN(map->host_addr)) +
+					       (map->host_addr & ~PAGE_MASK));
+
+			mfn = pte_mfn(*pte);
+		} else {
+			mfn = PFN_DOWN(map->dev_bus_addr);
+		}
+
+		WARN(pfn_to_mfn(pfn) != INVALID_P2M_ENTRY,
+		     "P2M: grant mapped over populated pfn %#lx\n", pfn);
+		if (!set_phys_to_machine(pfn, FOREIGN_FRAME(mfn)))
+			p2m_unmap_failed_grant(map, kmap);
+	}
+	return 0;
+}
+
+/**
+ * clear_foreign_p2m_mapping() - forget grant mappings
+ * @unmap_ops:  the grant unmap operations (performed by the caller)
+ * @kunmap_ops: kernel unmaps to perform, or NULL
+ * @pages:      the pages
+ * @count:      number of operations
+ *
+ * Return: 0; -EINVAL if a page held no foreign mapping; or the grant
+ * table hypercall's error.
+ */
+int clear_foreign_p2m_mapping(struct gnttab_unmap_grant_ref *unmap_ops,
+			      struct gnttab_unmap_grant_ref *kunmap_ops,
+			      struct page **pages, unsigned int count)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < count; i++) {
+		unsigned long pfn = page_to_pfn(pages[i]);
+		unsigned long mfn = __pfn_to_mfn(pfn);
+
+		if (mfn != INVALID_P2M_ENTRY && (mfn & FOREIGN_FRAME_BIT))
+			set_phys_to_machine(pfn, INVALID_P2M_ENTRY);
+		else
+			ret = -EINVAL;
+	}
+	if (kunmap_ops) {
+		int rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref,
+						   kunmap_ops, count);
+
+		if (rc)
+			ret = rc;
+	}
+	return ret;
+}
+
+#ifdef CONFIG_XEN_DEBUG_FS
+static int p2m_dump_show(struct seq_file *m, void *v)
+{
+	p2m_tree_dump(&xen_p2m_tree, m);
+	seq_printf(m, "  node memory: brk %lu pages, memblock %lu, page allocator %lu; %lu brk pages unreturnable, %lu retired nodes kept\n",
+		   p2m_mem.brk, p2m_mem.memblock, p2m_mem.buddy,
+		   p2m_mem.brk_unreturnable, p2m_mem.retired_kept);
+	seq_printf(m, "  toolstack frame list: %lu pages, max_pfn %#lx\n",
+		   p2m_mem.frame_pages, xen_p2m_last_pfn);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(p2m_dump);
+
+static int __init xen_p2m_debugfs(void)
+{
+	struct dentry *mmu = debugfs_create_dir("mmu", xen_init_debugfs());
+
+	debugfs_create_file("p2m", 0400, mmu, NULL, &p2m_dump_fops);
+	return 0;
+}
+fs_initcall(xen_p2m_debugfs);
+#endif /* CONFIG_XEN_DEBUG_FS */
