@@ -246,40 +246,30 @@ void __init xen_relocate_p2m(void)
 	pr_info("P2M: Xen's list conflicts with the E820 map; its leaves will be copied\n");
 }
 
-/*
- * Xen's list in the direct map, or NULL if its pages are not contiguous
- * there.  Xen maps the list either in the kernel image range or, as Linux
- * asks with XEN_ELFNOTE_INIT_P2M, in an area of its own whose page tables
- * share the frames first_p2m_pfn..; either way the initial page tables
- * still tell where each page is.
- */
-static unsigned long *__init p2m_list_in_direct_map(unsigned long list)
-{
-	unsigned long words = ALIGN(xen_start_info->nr_pages, P2M_LEAF_PFNS);
-	phys_addr_t base = slow_virt_to_phys((void *)list), off;
-
-	for (off = PAGE_SIZE; off < words * sizeof(unsigned long); off += PAGE_SIZE)
-		if (slow_virt_to_phys((void *)(list + off)) != base + off)
-			return NULL;
-	return __va(base);
-}
-
 /**
- * xen_p2m_switch_to_direct_map() - stop using Xen's initial mapping
+ * xen_p2m_switch_to_direct_map() - stop depending on Xen's early mappings
  *
- * Called once the direct map and memblock work, before Xen's initial
- * mapping of its list is torn down.  The adopted leaves are from now on
- * reached through the direct map or, if the list sits in an E820 hole
- * that setup.c is about to remap, copied.
+ * Called once the direct map and memblock work, before the kernel tears
+ * down the early mappings Xen set up.  Until now the adopted leaves were
+ * read through Xen's mapping of its list.
+ *
+ * If Xen mapped the list in the kernel image range, the same pages are
+ * reached through the direct map from now on: nothing is copied.  If Xen
+ * mapped it in an area of its own (Linux asks for one with
+ * XEN_ELFNOTE_INIT_P2M), that area lives in the user half of the initial
+ * page tables, which other mms do not share, and Xen may back it with
+ * machine-contiguous superpages whose pfns are not contiguous, so the
+ * direct map has no linear view of the list: the leaves are copied once.
+ * They are copied too if the list sits in an E820 hole that setup.c is
+ * about to remap.
  *
  * Return: true if the tree still uses Xen's list (its memory must stay),
  * false if the list may be freed.
  */
 bool __init xen_p2m_switch_to_direct_map(void)
 {
-	unsigned long words = ALIGN(xen_start_info->nr_pages, P2M_LEAF_PFNS);
 	unsigned long list = xen_start_info->mfn_list;
-	unsigned long *direct, off;
+	unsigned long *direct;
 	int ret;
 
 	xen_p2m_last_pfn = max(xen_p2m_last_pfn, xen_max_p2m_pfn);
@@ -287,29 +277,18 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
 
-	if (p2m_list_in_hole) {
-		ret = p2m_tree_copy_adopted(&xen_p2m_tree);
-		if (ret)
-			panic("P2M: cannot copy Xen's list out of the E820 hole: %d\n",
-			      ret);
-		return false;
-	}
-
-	direct = p2m_list_in_direct_map(list);
-	if (!direct) {
+	if (p2m_list_in_hole || list < __START_KERNEL_map) {
 		ret = p2m_tree_copy_adopted(&xen_p2m_tree);
 		if (ret)
 			panic("P2M: cannot copy Xen's list: %d\n", ret);
-		pr_info("P2M: Xen's list is not contiguous; copied its leaves\n");
+		pr_info("P2M: copied the %lu leaves of Xen's list (%s)\n",
+			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS),
+			p2m_list_in_hole ? "it sits in an E820 hole" :
+					   "its own mapping goes");
 		return false;
 	}
-	/*
-	 * Early page tables map the whole first_p2m_pfn range read-only in
-	 * the direct map, since Xen's page tables for the list live there
-	 * too; the list itself is ordinary memory the tree writes.
-	 */
-	for (off = 0; off < words; off += P2M_LEAF_PFNS)
-		make_lowmem_page_readwrite(direct + off);
+
+	direct = __va(__pa(list));
 	p2m_tree_rebase_adopted(&xen_p2m_tree, direct);
 	xen_start_info->mfn_list = (unsigned long)direct;
 	return true;

@@ -113,7 +113,7 @@ def main():
         p.add_argument("--xen", required=True)
         p.add_argument("--kernel", required=True)
         p.add_argument("--initrd", required=True)
-        p.add_argument("--timeout", type=float, default=300)
+        p.add_argument("--timeout", type=float, default=180)
         p.add_argument("--xen-extra", default="")
         p.add_argument("--linux-extra", default="")
         if name == "show":

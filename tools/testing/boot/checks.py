@@ -17,6 +17,7 @@ E820_REMOVE = re.compile(
 IOMEM_LINE = re.compile(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$")
 P2M_LINE = re.compile(r"^ \[0x([0-9a-f]+)->0x([0-9a-f]+)\] (\S+)$")
 KUNIT_CASE = re.compile(r"^\s*(not ok|ok) \d+ (\S+)(.*)$")
+XEN_E820 = re.compile(r"^\(XEN\)\s+\[([0-9a-f]+), ([0-9a-f]+)\] \((\w+)\)")
 
 # Kernel messages that mean something went wrong even if the boot finished.
 KERNEL_BAD = [re.compile(p) for p in (
@@ -94,10 +95,12 @@ def parse_kunit(lines):
     return suites
 
 
-def guest_e820(res):
+def guest_e820(res, updates=True):
     """The E820 the guest printed, after the updates it printed, merged.
 
-    Returns sorted [start, end_exclusive, type] lists.
+    With updates=False, the map as setup.c built it, before the kernel's
+    own changes (such as reserving page 0).  Returns sorted
+    [start, end_exclusive, type] lists.
     """
     table = []
     for line in dmesg(res):
@@ -107,13 +110,13 @@ def guest_e820(res):
                           m.group(3)])
             continue
         m = E820_UPDATE.search(line)
-        if m:
+        if m and updates:
             table = e820_retype(table, int(m.group(1), 16),
                                 int(m.group(2), 16) + 1, m.group(3),
                                 m.group(4))
             continue
         m = E820_REMOVE.search(line)
-        if m:
+        if m and updates:
             table = e820_retype(table, int(m.group(1), 16),
                                 int(m.group(2), 16) + 1, m.group(3), None)
     return e820_merge(table)
@@ -171,12 +174,39 @@ def check_pv_dom0(res):
     return True, f"Linux {kv.get('kernel')} PV dom0 on Xen {kv.get('xen_version')}"
 
 
+def kernel_splats(lines):
+    """Split dmesg splats into (unexpected, from_kunit).
+
+    A splat runs from its first line to "---[ end trace".  KUnit cases that
+    feed bad input on purpose trigger WARN_ONCE()s; those splats have
+    kunit_try_run_case in their call trace and do not count.
+    """
+    bad, kunit = [], []
+    i = 0
+    while i < len(lines):
+        if not any(p.search(lines[i]) for p in KERNEL_BAD):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and "---[ end trace" not in lines[j]:
+            j += 1
+        splat = lines[i:j + 1]
+        is_warn = "WARNING: CPU" in lines[i]
+        if is_warn and any("kunit_try_run_case" in x for x in splat):
+            kunit.append(lines[i])
+        else:
+            bad.append(lines[i])
+        i = j + 1
+    return bad, kunit
+
+
 def check_clean_log(res):
-    bad = [line for line in dmesg(res) if any(p.search(line) for p in KERNEL_BAD)]
+    bad, kunit = kernel_splats(dmesg(res))
     bad += [line for line in res["lines"] if any(p.search(line) for p in XEN_BAD)]
     if bad:
         return False, "; ".join(bad[:3])
-    return True, "no WARN/BUG/Oops in dmesg, no Xen assertion"
+    return True, (f"no WARN/BUG/Oops in dmesg, no Xen assertion "
+                  f"({len(kunit)} warnings from KUnit bad-input cases)")
 
 
 def check_kunit(res):
@@ -241,6 +271,74 @@ def check_p2m_dump(res):
     return True, f"{len(ranges)} ranges covering [0, {ranges[-1][1]:#x})"
 
 
+def xen_machine_map(res):
+    """The machine E820 Xen printed at boot: [start, end_exclusive, type]."""
+    out, on = [], False
+    for line in res["lines"]:
+        if "Xen-e820 RAM map:" in line:
+            on = True
+            continue
+        m = XEN_E820.match(line)
+        if on and m:
+            out.append([int(m.group(1), 16), int(m.group(2), 16) + 1, m.group(3)])
+        elif on and out:
+            break
+    return out
+
+
+def merged(ranges):
+    out = []
+    for s, e in sorted(ranges):
+        if out and out[-1][1] >= s:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def check_p2m_identity(res):
+    """Identity in the dump is exactly the non-RAM of the machine map.
+
+    setup.c marks every page that is not RAM in the machine map identity,
+    rounding holes outwards to whole pages (a RAM entry starts at its first
+    whole page), and everything above the map.  The expectation is
+    computed from the map Xen printed, not from a recorded dump.
+    """
+    ranges = parse_p2m(block(res, "p2m") or [])
+    mmap = xen_machine_map(res)
+    if not ranges or not mmap:
+        return False, "no P2M dump or no Xen E820 in the log"
+    end = ranges[-1][1]
+    ram = merged((-(-s // 4096), e // 4096) for s, e, t in mmap
+                 if t in ("usable", "unusable"))
+    want, pos = [], 0
+    for s, e in ram:
+        if s > pos:
+            want.append((pos, min(s, end)))
+        pos = max(pos, e)
+    if pos < end:
+        want.append((pos, end))
+    want = [(s, e) for s, e in want if s < e]
+    got = merged((s, e) for s, e, k in ranges if k == "identity")
+    if got != want:
+        return False, f"identity {fmt_ranges(got)}, machine map implies {fmt_ranges(want)}"
+    return True, f"{len(got)} identity ranges are exactly the machine map's non-RAM"
+
+
+def check_p2m_populated(res):
+    """Populated pfns lie in RAM the guest's own E820 gives it."""
+    ranges = parse_p2m(block(res, "p2m") or [])
+    usable = merged((-(-s // 4096), e // 4096) for s, e, t in guest_e820(res, updates=False)
+                    if t == "usable")
+    bad = [(s, e) for s, e, k in ranges if k == "pfn" and
+           not any(us <= s and e <= ue for us, ue in usable)]
+    abnormal = [(s, e) for s, e, k in ranges if k == "abnormal"]
+    if bad or abnormal:
+        return False, f"populated outside usable RAM: {fmt_ranges(bad)}; abnormal: {fmt_ranges(abnormal)}"
+    n = sum(e - s for s, e, k in ranges if k == "pfn")
+    return True, f"{n} populated pfns, all inside the guest's usable E820"
+
+
 DOM0_CHECKS = [
     ("boot", check_boot),
     ("pv-dom0", check_pv_dom0),
@@ -248,6 +346,8 @@ DOM0_CHECKS = [
     ("kunit", check_kunit),
     ("iomem-ram", check_iomem_ram),
     ("p2m-dump", check_p2m_dump),
+    ("p2m-identity", check_p2m_identity),
+    ("p2m-populated", check_p2m_populated),
 ]
 
 

@@ -37,6 +37,9 @@ FATAL = [
     re.compile(r"\(XEN\) Domain 0 crashed"),
     re.compile(r"\(XEN\) Hardware Dom0 crashed"),
     re.compile(r"\(XEN\) Reboot in"),
+    re.compile(r"\(XEN\) Hardware Dom0 halted"),
+    re.compile(r"PANIC: early exception"),
+    re.compile(r"kernel BUG at "),
 ]
 FATAL_GRACE = 3.0
 

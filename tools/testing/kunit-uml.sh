@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run our KUnit suites on UML with the kernel's own kunit.py, against the
+# cached work tree (pristine 6.1 + overlay + patches/linux), built with
+# O= in the cache.  Prints kunit.py's summary; exits non-zero on failure.
+#
+#   kunit-uml.sh [KUNITCONFIG]   (default: drivers/xen/.kunitconfig)
+
+source "$(dirname "$0")/build/common.sh"
+
+KUNITCONFIG=${1:-$XENMM_TOP/drivers/xen/.kunitconfig}
+[ -f "$KUNITCONFIG" ] || die "no kunitconfig $KUNITCONFIG"
+
+src=$("$XENMM_TOP/tools/testing/build/kernel.sh" --prepare-only | tail -n 1) || exit 1
+log=$XENMM_LOGS/kunit-uml.log
+progress "kunit.py run (UML, $(basename "$(dirname "$KUNITCONFIG")")/.kunitconfig; ~4 min cold; log: $log)"
+cd "$src" || exit 1
+python3 tools/testing/kunit/kunit.py run --build_dir="$XENMM_CACHE/linux/out-um" \
+	--kunitconfig="$KUNITCONFIG" --jobs="$XENMM_JOBS" --timeout=300 >"$log" 2>&1
+rc=$?
+grep -E "^\[[0-9:]+\] (=+|Testing complete|(\[PASSED\]|\[FAILED\]|\[SKIPPED\])|.*Ran [0-9]+ tests)" "$log" |
+	sed 's/^\[[0-9:]*\] //' | grep -E "PASSED|FAILED|SKIPPED|Testing complete|Ran" | tail -n 40
+[ $rc -eq 0 ] || { tail -n 30 "$log" >&2; echo "kunit.py failed (rc $rc), log: $log" >&2; }
+exit $rc
