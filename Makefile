@@ -14,7 +14,8 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
 
-.PHONY: help run check kernel xen initramfs layouts clean-cache
+.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak \
+	clean-cache
 
 help:
 	@echo 'xenmm targets:'
@@ -25,6 +26,10 @@ help:
 	@echo '  xen          provide the Xen hypervisor image'
 	@echo '  initramfs    build the busybox test initramfs'
 	@echo '  layouts      list the QEMU memory layouts'
+	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
+	@echo '  kunit        our KUnit suites on UML via kunit.py'
+	@echo '  bench        P2M lookup/identity/memory benchmark, as ratios'
+	@echo '  soak         1e9-operation fuzz of the P2M tree (FUZZ_SEED=n)'
 	@echo '  clean-cache  remove ~/.cache/xenmm (XENMM_CACHE)'
 	@echo 'Logs of every step are kept in ~/.cache/xenmm/logs.'
 
@@ -45,6 +50,20 @@ initramfs:
 
 layouts:
 	@python3 $(T)/boot/xenboot.py --list-layouts
+
+P2M_HARNESS_OUT = $${XENMM_CACHE:-$$HOME/.cache/xenmm}/p2m-harness
+
+host-test:
+	@$(MAKE) -s -C $(T)/p2m O=$(P2M_HARNESS_OUT) test
+
+kunit:
+	@$(T)/kunit-uml.sh
+
+bench:
+	@$(MAKE) -s -C $(T)/p2m O=$(P2M_HARNESS_OUT) bench
+
+soak:
+	@$(MAKE) -s -C $(T)/p2m O=$(P2M_HARNESS_OUT) soak
 
 clean-cache:
 	rm -rf "$${XENMM_CACHE:-$$HOME/.cache/xenmm}"

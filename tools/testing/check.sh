@@ -56,6 +56,20 @@ if [ $host_rc -ne 0 ]; then
 	grep -E "ERROR|WARNING: ThreadSanitizer|CHECK|runtime error" "$host_log" | head -n 10
 fi
 
+# KUnit on UML with the kernel's kunit.py: our suites that need no Xen.
+if "$B/kunit-uml.sh" >"$XENMM_LOGS/check-kunit-uml.out" 2>&1; then
+	kunit_rc=0
+else
+	kunit_rc=1
+fi
+sed -n 's/^\[\(PASSED\|FAILED\|SKIPPED\)\] \(.*\)$/\1 \2/p' "$XENMM_LOGS/check-kunit-uml.out" |
+	while read -r verdict name; do
+		[ "$verdict" != FAILED ]
+		record "kunit-uml/$name" $? "$verdict"
+	done
+summary=$(grep -E "Testing complete" "$XENMM_LOGS/check-kunit-uml.out")
+record kunit-uml/run $kunit_rc "${summary:-kunit.py failed, see $XENMM_LOGS/kunit-uml.log}"
+
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"

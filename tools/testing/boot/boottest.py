@@ -63,7 +63,7 @@ def show(args):
     if len(p2m) > 40:
         print(f"  ... {len(p2m) - 40} more lines in {res['log']}")
 
-    suites = checks.parse_kunit(checks.block(res, "kunit") or [])
+    suites = checks.parse_kunit(checks.dmesg(res))
     npass = sum(1 for _, c in suites.values() for x in c if x[1] and not x[2])
     nskip = sum(1 for _, c in suites.values() for x in c if x[2])
     nfail = sum(1 for _, c in suites.values() for x in c if not x[1])
