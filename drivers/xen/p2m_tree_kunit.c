@@ -340,6 +340,7 @@ static struct kunit_suite p2m_tree_suite = {
 	.exit = p2m_test_exit,
 	.test_cases = p2m_tree_cases,
 };
+
 kunit_test_suite(p2m_tree_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the Xen P2M tree");

@@ -36,19 +36,19 @@
 #ifndef P2M_TREE_SHIFT
 #define P2M_TREE_SHIFT		(PAGE_SHIFT - (BITS_PER_LONG == 64 ? 3 : 2))
 #endif
-#define P2M_TREE_ENTRIES	(1UL << P2M_TREE_SHIFT)
+#define P2M_TREE_ENTRIES	BIT(P2M_TREE_SHIFT)
 #define P2M_TREE_NODE_SIZE	(P2M_TREE_ENTRIES * sizeof(unsigned long))
 #define P2M_LEAF_PFNS		P2M_TREE_ENTRIES
 #define P2M_MID_PFNS		(P2M_TREE_ENTRIES * P2M_TREE_ENTRIES)
 
 /* Entry encoding: the values Linux and the Xen toolstack agree on. */
 #define P2M_ENTRY_INVALID	(~0UL)
-#define P2M_FOREIGN_BIT		(1UL << (BITS_PER_LONG - 1))
-#define P2M_IDENTITY_BIT	(1UL << (BITS_PER_LONG - 2))
+#define P2M_FOREIGN_BIT		BIT(BITS_PER_LONG - 1)
+#define P2M_IDENTITY_BIT	BIT(BITS_PER_LONG - 2)
 #define P2M_IDENTITY(pfn)	((pfn) | P2M_IDENTITY_BIT)
 
 /* The highest pfn count a tree may be built for: 64 TiB of 4 KiB pages. */
-#define P2M_TREE_MAX_PFN	(1UL << 34)
+#define P2M_TREE_MAX_PFN	BIT(34)
 
 enum p2m_tree_level {
 	P2M_LEVEL_LEAF,

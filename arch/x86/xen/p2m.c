@@ -66,7 +66,8 @@ unsigned long xen_max_p2m_pfn __read_mostly;
 EXPORT_SYMBOL_GPL(xen_max_p2m_pfn);
 
 #ifdef CONFIG_XEN_MEMORY_HOTPLUG_LIMIT
-#define P2M_HOTPLUG_PFNS	((unsigned long)CONFIG_XEN_MEMORY_HOTPLUG_LIMIT << (30 - PAGE_SHIFT))
+#define P2M_HOTPLUG_PFNS	\
+	((unsigned long)CONFIG_XEN_MEMORY_HOTPLUG_LIMIT << (30 - PAGE_SHIFT))
 #else
 #define P2M_HOTPLUG_PFNS	0UL
 #endif
@@ -398,7 +399,12 @@ void __ref xen_build_mfn_list_list(void)
 			continue;
 		}
 		frame = p2m_frame_page(t);
-		BUG_ON(!frame);
+		if (!frame) {
+			pr_err_once("P2M: no memory for frame pages: the toolstack cannot see pfns from %#lx\n",
+				    t * P2M_MID_PFNS);
+			p2m_frame_top[t] = virt_to_mfn(p2m_frame_missing);
+			continue;
+		}
 		p2m_fill_frame_page(frame, mid);
 		p2m_frame_top[t] = virt_to_mfn(frame);
 	}
@@ -413,7 +419,8 @@ void __ref xen_build_mfn_list_list(void)
  */
 void xen_setup_mfn_list_list(void)
 {
-	BUG_ON(HYPERVISOR_shared_info == &xen_dummy_shared_info);
+	if (WARN_ON_ONCE(HYPERVISOR_shared_info == &xen_dummy_shared_info))
+		return;
 
 	HYPERVISOR_shared_info->arch.pfn_to_mfn_frame_list_list =
 		virt_to_mfn(p2m_frame_top);

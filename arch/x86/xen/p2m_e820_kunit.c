@@ -25,8 +25,8 @@
 #define P2M_KUNIT_MAX_ENTRIES	128
 
 /* How far past the end of the map every pfn is checked, then sampled. */
-#define P2M_KUNIT_TAIL_PFNS	(1UL << 18)
-#define P2M_KUNIT_SAMPLE_MAX	(1UL << 40)
+#define P2M_KUNIT_TAIL_PFNS	BIT(18)
+#define P2M_KUNIT_SAMPLE_MAX	BIT(40)
 
 struct p2m_kunit_map {
 	struct e820_entry *entry;
@@ -83,7 +83,7 @@ static bool p2m_kunit_is_ram(const struct e820_entry *e)
 }
 
 /* Holes up to this many pfns are checked pfn by pfn. */
-#define P2M_KUNIT_FULL_SCAN	(1UL << 14)
+#define P2M_KUNIT_FULL_SCAN	BIT(14)
 
 struct p2m_kunit_miss {
 	unsigned long nr, first, got;
@@ -137,6 +137,7 @@ static void p2m_kunit_expect_identity(struct kunit *test, unsigned long start,
 /* Every page that is not RAM below the map's end is identity mapped. */
 static void p2m_kunit_holes_are_identity(struct kunit *test)
 {
+	const struct e820_entry *last;
 	struct p2m_kunit_map map;
 	unsigned long hole_start = 0;
 	unsigned int i;
@@ -155,9 +156,10 @@ static void p2m_kunit_holes_are_identity(struct kunit *test)
 	 * Non-RAM entries at the end of the map are rounded outwards; RAM at
 	 * the end leaves its partial last page out of the identity range.
 	 */
-	if (!p2m_kunit_is_ram(&map.entry[map.nr - 1]))
+	last = &map.entry[map.nr - 1];
+	if (!p2m_kunit_is_ram(last))
 		p2m_kunit_expect_identity(test, hole_start,
-			PFN_UP(map.entry[map.nr - 1].addr + map.entry[map.nr - 1].size));
+					  PFN_UP(last->addr + last->size));
 }
 
 /* Above the map, everything is identity (PCI BARs may live there). */
@@ -241,6 +243,7 @@ static struct kunit_suite p2m_e820_suite = {
 	.name = "xen_p2m_e820",
 	.test_cases = p2m_e820_cases,
 };
+
 kunit_test_suite(p2m_e820_suite);
 
 MODULE_DESCRIPTION("KUnit: a PV guest's P2M agrees with its Xen memory map");

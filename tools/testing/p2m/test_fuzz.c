@@ -117,6 +117,7 @@ static int fuzz_step(struct p2m_tree *tree, struct model *m, bool may_fail,
 			return -1;
 		break;
 	case OP_BAD:
+	default:
 		switch (rnd() % 5) {
 		case 0:
 			ret = p2m_tree_set_identity(tree, s + 1, s);
