@@ -346,6 +346,31 @@ def check_p2m_populated(res):
     return True, f"{n} populated pfns, all inside the guest's usable E820"
 
 
+def check_balloon(res):
+    """Ballooning 16 MiB down and up moves exactly that many P2M pfns."""
+    lines = block(res, "balloon") or []
+    kv, pfns = {}, {}
+    for line in lines:
+        m = re.match(r"^(\w+): pfns: identity (\d+), missing (\d+), pfn (\d+)", line)
+        if m:
+            pfns[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+        elif ": " in line:
+            k, v = line.split(": ", 1)
+            kv[k] = v
+    if set(pfns) != {"before", "down", "up"} or not all(
+            k in kv for k in ("start_kb", "down_kb", "up_kb")):
+        return False, "balloon block incomplete: " + "; ".join(lines[-3:])
+    gone = (int(kv["start_kb"]) - int(kv["down_kb"])) // 4
+    back = (int(kv["up_kb"]) - int(kv["down_kb"])) // 4
+    b, d, u = pfns["before"], pfns["down"], pfns["up"]
+    if gone < 4096 or b[2] - d[2] != gone or d[1] - b[1] != gone:
+        return False, (f"ballooned out {gone} pages, P2M pfn {b[2]}->{d[2]}, "
+                       f"missing {b[1]}->{d[1]}")
+    if u[2] - d[2] != back or u[0] != b[0]:
+        return False, f"ballooned in {back} pages, P2M pfn {d[2]}->{u[2]}"
+    return True, f"{gone} pages out and {back} back, P2M populated count followed"
+
+
 DOM0_CHECKS = [
     ("boot", check_boot),
     ("pv-dom0", check_pv_dom0),
@@ -355,6 +380,7 @@ DOM0_CHECKS = [
     ("p2m-dump", check_p2m_dump),
     ("p2m-identity", check_p2m_identity),
     ("p2m-populated", check_p2m_populated),
+    ("balloon", check_balloon),
 ]
 
 

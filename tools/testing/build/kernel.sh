@@ -3,7 +3,8 @@
 #
 # Build Linux 6.1 with the xenmm overlay.
 #
-#   kernel.sh [--arch x86_64] [--kdir DIR] [--config NAME...] [--prepare-only]
+#   kernel.sh [--arch x86_64] [--kdir DIR] [--config NAME,...] [--variant NAME]
+#             [--prepare-only]
 #
 # Without --kdir: extract Debian's linux-source-6.1 once into the cache, keep
 # a work tree that is the pristine tree plus our overlay plus patches/linux,
@@ -14,6 +15,10 @@
 # 6.1-based tree DIR (refusing if it is not one, or if a patch does not
 # apply), then build it with O= in the cache.
 #
+# --variant NAME builds another flavour in its own tree and build directory,
+# as tools/testing/build/variants/NAME says: which of our files and patches
+# to leave out and which config fragments to use.
+#
 # Prints the path of the build directory on stdout when done.
 
 source "$(dirname "$0")/common.sh"
@@ -23,6 +28,8 @@ KDIR=
 CONFIGS=(xen-dom0 xenmm-tests)
 PREPARE_ONLY=
 TARGETS=
+VARIANT=
+EXCLUDES=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--config) IFS=, read -r -a CONFIGS <<<"$2"; shift 2 ;;
 	--targets) TARGETS=$2; shift 2 ;;
 	--prepare-only) PREPARE_ONLY=1; shift ;;
+	--variant) VARIANT=$2; shift 2 ;;
 	*) die "kernel.sh: unknown argument '$1'" ;;
 	esac
 done
@@ -43,7 +51,25 @@ esac
 [ -n "$TARGETS" ] || TARGETS="${IMAGE#arch/*/boot/} modules"
 
 OVERLAY_DIRS="arch drivers include"
-PATCH_DIR=$XENMM_TOP/patches/linux
+
+if [ -n "$VARIANT" ]; then
+	vfile=$XENMM_TOP/tools/testing/build/variants/$VARIANT
+	[ -f "$vfile" ] || die "unknown variant '$VARIANT' (see tools/testing/build/variants/)"
+	EXCLUDES=$(sed -n 's/^exclude //p' "$vfile")
+	vconf=$(sed -n 's/^configs //p' "$vfile")
+	[ -n "$vconf" ] && IFS=, read -r -a CONFIGS <<<"$vconf"
+fi
+SUFFIX=$ARCH${VARIANT:+-$VARIANT}
+
+# not_excluded: filter out the paths the variant leaves out.
+not_excluded()
+{
+	if [ -n "$EXCLUDES" ]; then
+		grep -vxF -f <(printf '%s\n' $EXCLUDES)
+	else
+		cat
+	fi
+}
 CONFIG_DIR=$XENMM_TOP/tools/testing/configs
 
 need_pkgs $KERNEL_BUILD_PKGS
@@ -54,12 +80,14 @@ need_pkgs $KERNEL_BUILD_PKGS
 
 overlay_files()
 {
-	(cd "$XENMM_TOP" && find $OVERLAY_DIRS -type f 2>/dev/null | LC_ALL=C sort)
+	(cd "$XENMM_TOP" && find $OVERLAY_DIRS -type f 2>/dev/null | LC_ALL=C sort) |
+		not_excluded
 }
 
 patch_files()
 {
-	find "$PATCH_DIR" -maxdepth 1 -name '*.patch' 2>/dev/null | LC_ALL=C sort
+	(cd "$XENMM_TOP" && find patches/linux -maxdepth 1 -name '*.patch' 2>/dev/null |
+		LC_ALL=C sort | not_excluded | sed "s#^#$XENMM_TOP/#")
 }
 
 # Files a patch creates or modifies, from its +++/--- headers.
@@ -158,7 +186,7 @@ sync_tree()
 
 prepare_cache_tree()
 {
-	local tree=$XENMM_CACHE/linux/tree-$ARCH
+	local tree=$XENMM_CACHE/linux/tree-$SUFFIX
 
 	extract_pristine
 	if [ "$(cat "$tree/.xenmm-pristine" 2>/dev/null)" != "$PRISTINE" ]; then
@@ -169,10 +197,10 @@ prepare_cache_tree()
 		rm -f "$tree/.xenmm-complete"
 		echo "$PRISTINE" >"$tree/.xenmm-pristine"
 	fi
-	stage_overlay "$PRISTINE" "$XENMM_CACHE/linux/stage-$ARCH"
-	sync_tree "$XENMM_CACHE/linux/stage-$ARCH" "$tree"
+	stage_overlay "$PRISTINE" "$XENMM_CACHE/linux/stage-$SUFFIX"
+	sync_tree "$XENMM_CACHE/linux/stage-$SUFFIX" "$tree"
 	SRC=$tree
-	OUT=$XENMM_CACHE/linux/out-$ARCH
+	OUT=$XENMM_CACHE/linux/out-$SUFFIX
 }
 
 # The user's tree: refuse anything that is not a 6.1 tree, check every
@@ -209,7 +237,7 @@ prepare_user_tree()
 		progress "applied ${p#"$XENMM_TOP"/} to $KDIR"
 	done
 	SRC=$KDIR
-	OUT=$XENMM_CACHE/linux/out-kdir-$(printf '%s' "$KDIR" | sha256sum | cut -c1-12)-$ARCH
+	OUT=$XENMM_CACHE/linux/out-kdir-$(printf '%s' "$KDIR" | sha256sum | cut -c1-12)-$SUFFIX
 }
 
 # ---------------------------------------------------------------------------
@@ -236,11 +264,11 @@ configure()
 		return 0
 
 	progress "configuring ($ARCH: tinyconfig + ${CONFIGS[*]})"
-	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" kmake tinyconfig || die "tinyconfig failed"
-	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" \
+	run_logged "$XENMM_LOGS/kconfig-$SUFFIX.log" kmake tinyconfig || die "tinyconfig failed"
+	run_logged "$XENMM_LOGS/kconfig-$SUFFIX.log" \
 		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${frags[@]}" ||
 		die "merging config fragments failed"
-	run_logged "$XENMM_LOGS/kconfig-$ARCH.log" kmake olddefconfig || die "olddefconfig failed"
+	run_logged "$XENMM_LOGS/kconfig-$SUFFIX.log" kmake olddefconfig || die "olddefconfig failed"
 	local bad line opt
 	bad=$(cat "${frags[@]}" | while read -r line; do
 		case $line in
@@ -261,9 +289,9 @@ configure()
 # Run make in the background, printing a progress line every 30 s.
 build()
 {
-	local log=$XENMM_LOGS/kernel-$ARCH.log pid t0=$(date +%s) rc
+	local log=$XENMM_LOGS/kernel-$SUFFIX.log pid t0=$(date +%s) rc
 
-	progress "building $TARGETS ($ARCH, -j$XENMM_JOBS, log: $log)"
+	progress "building $TARGETS ($SUFFIX, -j$XENMM_JOBS, log: $log)"
 	kmake -j"$XENMM_JOBS" $TARGETS >"$log" 2>&1 &
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: the P2M benchmarks, every figure a ratio against a baseline
+# measured in the same run.
+#  1. host: tools/testing/p2m/bench.c (flat array, upstream-style linear
+#     list, the tree) on a 64 GiB guest model;
+#  2. in dom0: __pfn_to_mfn() over all of dom0's pfns, our kernel against
+#     the same kernel with upstream 6.1's P2M (variant "upstream"), both
+#     booted under LAYOUT (default pc-1g).
+
+source "$(dirname "$0")/build/common.sh"
+
+B=$XENMM_TOP/tools/testing
+LAYOUT=${LAYOUT:-pc-1g}
+need_pkgs $HOST_TEST_PKGS
+
+progress "host benchmark (tools/testing/p2m)"
+make -s -C "$B/p2m" O="$XENMM_CACHE/p2m-harness" bench || exit 1
+
+ours=$("$B/build/kernel.sh" | tail -n 1) || exit 1
+upstream=$("$B/build/kernel.sh" --variant upstream | tail -n 1) || exit 1
+xen=$("$B/build/xen.sh") || exit 1
+initrd=$("$B/build/initramfs.sh") || exit 1
+progress "in-dom0 benchmark: booting upstream and our kernel (layout $LAYOUT)"
+python3 "$B/boot/boottest.py" bench --layout "$LAYOUT" --xen "$xen" \
+	--kernel "$ours/arch/x86/boot/bzImage" \
+	--kernel-upstream "$upstream/arch/x86/boot/bzImage" --initrd "$initrd"
