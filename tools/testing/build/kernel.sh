@@ -146,7 +146,7 @@ stage_overlay()
 		cp "$XENMM_TOP/$f" "$stage/$f"
 	done
 	for p in $(patch_files); do
-		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - \
+		if ! patch -d "$stage" -p1 -s -N -F0 --no-backup-if-mismatch -r - \
 			<"$p" >"$XENMM_LOGS/patch.log" 2>&1; then
 			cat "$XENMM_LOGS/patch.log" >&2
 			die "patch does not apply: ${p#"$XENMM_TOP"/}"
@@ -203,39 +203,50 @@ prepare_cache_tree()
 	OUT=$XENMM_CACHE/linux/out-$SUFFIX
 }
 
-# The user's tree: refuse anything that is not a 6.1 tree, check every
-# patch applies (or is already applied) before touching a file.
+# The user's tree: refuse anything that is not a 6.1 tree; stage the
+# result of overlay + patches first, so a patch that does not apply stops
+# everything before a file is touched.  The originals of the files we
+# change are kept in KDIR/.xenmm-orig, so running again (after the overlay
+# changed, or not) re-applies to the originals rather than on top.
 prepare_user_tree()
 {
-	local p f
+	local f base stage orig
 
 	[ -d "$KDIR" ] || die "KDIR=$KDIR: no such directory"
 	KDIR=$(cd "$KDIR" && pwd)
 	is_kernel_tree "$KDIR" ||
 		die "KDIR=$KDIR is not a Linux 6.1 source tree (need Makefile with VERSION = 6, PATCHLEVEL = 1, arch/x86/xen, drivers/xen)"
-	[ -f "$KDIR/.config" ] || [ -d "$KDIR/include/config" ] &&
+	{ [ -f "$KDIR/.config" ] || [ -d "$KDIR/include/config" ]; } &&
 		die "KDIR=$KDIR has been built in-tree; the overlay builds with O=, run 'make mrproper' there first"
+
+	orig=$KDIR/.xenmm-orig
+	base=$XENMM_CACHE/linux/kdir-base-$SUFFIX
+	stage=$XENMM_CACHE/linux/kdir-stage-$SUFFIX
+	rm -rf "$base"
+	mkdir -p "$base" "$orig"
 	for p in $(patch_files); do
-		if patch -d "$KDIR" -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1; then
-			continue	# already applied
+		for f in $(patch_targets "$p"); do
+			mkdir -p "$base/$(dirname "$f")"
+			if [ -f "$orig/$f" ]; then
+				cp "$orig/$f" "$base/$f"
+			elif [ -f "$KDIR/$f" ]; then
+				cp "$KDIR/$f" "$base/$f"
+			fi
+		done
+	done
+	stage_overlay "$base" "$stage" 2>&1 | sed "s#^xenmm: error: patch does not apply: #xenmm: error: patch does not apply to $KDIR: #" >&2
+	[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+
+	# Keep the originals of files we are about to change for the first time.
+	(cd "$stage" && find . -type f | sed 's#^\./##') | while read -r f; do
+		if [ -f "$KDIR/$f" ] && [ ! -f "$orig/$f" ] &&
+		   ! grep -qxF "$f" "$KDIR/.xenmm-manifest" 2>/dev/null; then
+			mkdir -p "$orig/$(dirname "$f")"
+			cp "$KDIR/$f" "$orig/$f"
 		fi
-		patch -d "$KDIR" -p1 -N -s -f --dry-run <"$p" >"$XENMM_LOGS/patch.log" 2>&1 || {
-			cat "$XENMM_LOGS/patch.log" >&2
-			die "patch does not apply to $KDIR: ${p#"$XENMM_TOP"/}"
-		}
 	done
-	overlay_files | while read -r f; do
-		if ! cmp -s "$XENMM_TOP/$f" "$KDIR/$f"; then
-			mkdir -p "$KDIR/$(dirname "$f")"
-			cp "$XENMM_TOP/$f" "$KDIR/$f"
-		fi
-	done
-	for p in $(patch_files); do
-		patch -d "$KDIR" -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1 && continue
-		patch -d "$KDIR" -p1 -N -s --no-backup-if-mismatch <"$p" ||
-			die "patch failed on $KDIR: ${p#"$XENMM_TOP"/}"
-		progress "applied ${p#"$XENMM_TOP"/} to $KDIR"
-	done
+	PRISTINE=$orig
+	sync_tree "$stage" "$KDIR"
 	SRC=$KDIR
 	OUT=$XENMM_CACHE/linux/out-kdir-$(printf '%s' "$KDIR" | sha256sum | cut -c1-12)-$SUFFIX
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of "make kernel KDIR=...": the overlay applied to someone else's
+# tree.  Builds small stand-in trees from the pristine 6.1 source (only the
+# files a kernel tree is recognised by and the files our patches touch),
+# runs kernel.sh --kdir --prepare-only on them and prints PASS/FAIL lines.
+
+source "$(dirname "$0")/common.sh"
+
+K=$XENMM_TOP/tools/testing/build/kernel.sh
+pristine=$(ls -d "$XENMM_CACHE"/linux/pristine-* 2>/dev/null | head -n 1)
+[ -d "$pristine" ] || die "no pristine tree in the cache yet (run make kernel)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+result()
+{
+	if [ "$2" = 0 ]; then echo "PASS kdir/$1: $3"; else echo "FAIL kdir/$1: $3"; fi
+}
+
+# A stand-in tree: Makefile, Kconfig, and every file a patch touches.
+mktree()
+{
+	local t=$1 f
+
+	mkdir -p "$t/arch/x86/xen" "$t/drivers/xen"
+	cp "$pristine/Makefile" "$pristine/Kconfig" "$t/"
+	for f in $(sed -n 's#^+++ b/##p' "$XENMM_TOP"/patches/linux/*.patch | sort -u); do
+		[ -f "$pristine/$f" ] || continue
+		mkdir -p "$t/$(dirname "$f")"
+		cp "$pristine/$f" "$t/$f"
+	done
+	chmod -R u+w "$t"
+}
+
+mktree "$work/ok"
+"$K" --kdir "$work/ok" --prepare-only >"$work/log1" 2>&1
+rc=$?
+cmp -s "$XENMM_TOP/arch/x86/xen/p2m.c" "$work/ok/arch/x86/xen/p2m.c" &&
+	grep -q "config XEN_P2M_TREE$" "$work/ok/drivers/xen/Kconfig" &&
+	grep -q "config XEN_P2M_BENCH" "$work/ok/arch/x86/xen/Kconfig" &&
+	grep -q p2m_tree_lookup "$work/ok/arch/x86/include/asm/xen/page.h"
+result applies $((rc || $?)) "rc $rc, $(grep -o 'overlay: .*' "$work/log1")"
+
+cp -r "$work/ok" "$work/ok-first"
+"$K" --kdir "$work/ok" --prepare-only >"$work/log2" 2>&1
+rc=$?
+diff -r -x .xenmm-orig -x .xenmm-manifest "$work/ok-first" "$work/ok" >/dev/null
+result idempotent $((rc || $?)) "second run: rc $rc, $(grep -o 'overlay: .*' "$work/log2"), tree unchanged"
+
+mktree "$work/bad"
+sed -i 's/\txen_vmalloc_p2m_tree();/\txen_build_p2m_list();/' \
+	"$work/bad/arch/x86/xen/mmu_pv.c"
+"$K" --kdir "$work/bad" --prepare-only >"$work/log3" 2>&1
+rc=$?
+grep -q "patch does not apply to .*: patches/linux/0003" "$work/log3"
+found=$?
+untouched=0
+[ -f "$work/bad/arch/x86/xen/p2m_tree.c" ] || [ -f "$work/bad/drivers/xen/p2m_tree.c" ] && untouched=1
+result refuses-conflict $((rc == 0 || found || untouched)) \
+	"rc $rc, $(grep -o 'patch does not apply.*' "$work/log3" | head -n 1), tree untouched: $((!untouched))"
+
+"$K" --kdir "$work" --prepare-only >"$work/log4" 2>&1
+rc=$?
+grep -q "is not a Linux 6.1 source tree" "$work/log4"
+result refuses-non-tree $((rc == 0 || $?)) "$(grep -o 'error: .*' "$work/log4" | head -n 1 | cut -c1-80)"
