@@ -371,6 +371,20 @@ def check_balloon(res):
     return True, f"{gone} pages out and {back} back, P2M populated count followed"
 
 
+def check_grant(res):
+    """dom0 maps a page it granted itself; gntdev's page is unpopulated."""
+    lines = block(res, "grant") or []
+    rc = [x for x in res["blocks"].get("grant", []) if x.startswith("@@@XENMM-RC ")]
+    if "pattern: ok (0 words differ)" not in " ".join(lines) or \
+            rc != ["@@@XENMM-RC 0@@@"]:
+        return False, "; ".join(lines[-4:]) or "no grant block"
+    mapped = [x for x in lines if x.startswith("iomem_mapped:")]
+    if not any("Xen scratch" in x for x in mapped):
+        return False, f"no Xen scratch in /proc/iomem while mapped: {mapped}"
+    scratch = mapped[0].split(": ", 1)[1].strip()
+    return True, f"grant mapped and read back through unpopulated page ({scratch})"
+
+
 DOM0_CHECKS = [
     ("boot", check_boot),
     ("pv-dom0", check_pv_dom0),
@@ -381,6 +395,7 @@ DOM0_CHECKS = [
     ("p2m-identity", check_p2m_identity),
     ("p2m-populated", check_p2m_populated),
     ("balloon", check_balloon),
+    ("grant", check_grant),
 ]
 
 

@@ -20,11 +20,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-need_pkgs busybox-static cpio gzip
+need_pkgs busybox-static cpio gzip build-essential linux-libc-dev
 
 BUSYBOX=/bin/busybox
 INIT=$XENMM_TOP/tools/testing/boot/init
-files=("$BUSYBOX" "$INIT")
+GNTSELF=$XENMM_TOP/tools/testing/boot/gntself.c
+files=("$BUSYBOX" "$INIT" "$GNTSELF")
 for d in "${EXTRAS[@]}"; do
 	while read -r f; do files+=("$f"); done < <(find "$d" -type f | LC_ALL=C sort)
 done
@@ -37,6 +38,8 @@ if [ ! -f "$out" ]; then
 	cp "$BUSYBOX" "$root/bin/busybox"
 	cp "$INIT" "$root/init"
 	chmod 755 "$root/init"
+	gcc -static -O2 -Wall -o "$root/bin/gntself" "$GNTSELF" ||
+		die "cannot build tools/testing/boot/gntself.c"
 	for d in "${EXTRAS[@]}"; do
 		cp -a "$d"/. "$root"/
 	done
