@@ -11,6 +11,7 @@
 import argparse
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,8 +113,10 @@ def bench(args):
         res = xenboot.boot(args.layout, args.xen, kernel, args.initrd,
                            log_path(args.layout, f"bench-{name}"), args.timeout,
                            "", "xenmm.bench")
-        kv = dict(line.split(": ", 1) for line in checks.block(res, "p2m_bench") or []
-                  if ": " in line)
+        # Kernel messages can interleave with the block: take only our keys.
+        kv = dict(m.groups() for m in (
+            re.match(r"^(pfns|sequential_ps|random_ps): (\d+)$", line)
+            for line in checks.block(res, "p2m_bench") or []) if m)
         if res["status"] != "done" or "random_ps" not in kv:
             print(f"bench: {name} kernel gave no figures ({res['status']})")
             print_tail(res)
