@@ -18,6 +18,7 @@
 #include <linux/sort.h>
 #include <asm/e820/types.h>
 #include <asm/xen/hypercall.h>
+#include <asm/xen/hypervisor.h>
 #include <asm/xen/page.h>
 #include <xen/interface/memory.h>
 #include <xen/xen.h>
@@ -232,10 +233,56 @@ static void p2m_kunit_ram_matches_xen(struct kunit *test)
 			    populated, unpopulated, reservation);
 }
 
+/*
+ * Walk the P2M the way the toolstack does for save and migration: from
+ * shared_info's frame-list-list MFN, through the frame pages, to the
+ * leaves, up to shared_info's max_pfn.  Every entry must be what a lookup
+ * returns, except that identity pfns may read INVALID_P2M_ENTRY (the
+ * identity sentinel holds that, so the toolstack skips them).
+ */
+static void p2m_kunit_frame_list_matches(struct kunit *test)
+{
+	const unsigned long per = PAGE_SIZE / sizeof(unsigned long);
+	unsigned long fll, max, pfn, i, bad = 0, first = 0, got = 0;
+	unsigned long *top, *frame, *leaf;
+
+	if (!xen_pv_domain())
+		kunit_skip(test, "not a Xen PV guest");
+	fll = HYPERVISOR_shared_info->arch.pfn_to_mfn_frame_list_list;
+	max = HYPERVISOR_shared_info->arch.max_pfn;
+	if (fll == ~0UL)
+		kunit_skip(test, "the guest publishes a virtual P2M list instead");
+	KUNIT_ASSERT_NE(test, fll, 0UL);
+	KUNIT_ASSERT_GE_MSG(test, max, max_pfn & ~(per - 1),
+			    "shared_info max_pfn below the guest's RAM");
+
+	top = mfn_to_virt(fll);
+	for (pfn = 0; pfn < max && pfn < per * per * per; pfn += per) {
+		frame = mfn_to_virt(top[pfn / (per * per)]);
+		leaf = mfn_to_virt(frame[(pfn / per) % per]);
+		for (i = 0; i < per; i++) {
+			unsigned long want = __pfn_to_mfn(pfn + i);
+
+			if (leaf[i] == want ||
+			    (want == IDENTITY_FRAME(pfn + i) &&
+			     leaf[i] == INVALID_P2M_ENTRY))
+				continue;
+			if (!bad++) {
+				first = pfn + i;
+				got = leaf[i];
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL,
+			    "%lu entries differ through the frame list, first pfn %#lx reads %#lx, lookup %#lx",
+			    bad, first, got, __pfn_to_mfn(first));
+}
+
 static struct kunit_case p2m_e820_cases[] = {
 	KUNIT_CASE(p2m_kunit_holes_are_identity),
 	KUNIT_CASE(p2m_kunit_above_map_is_identity),
 	KUNIT_CASE(p2m_kunit_ram_matches_xen),
+	KUNIT_CASE(p2m_kunit_frame_list_matches),
 	{}
 };
 
