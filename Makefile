@@ -14,7 +14,7 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
 
-.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak \
+.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint \
 	clean-cache
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo '  layouts      list the QEMU memory layouts'
 	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
 	@echo '  kunit        our KUnit suites on UML via kunit.py'
+	@echo '  lint         checkpatch --strict, kernel-doc, sparse and W=1 on our files'
 	@echo '  bench        P2M benchmarks as ratios: host model, and in dom0 against'
 	@echo '               upstream 6.1 (builds a second kernel the first time)'
 	@echo '  soak         1e9-operation fuzz of the P2M tree (FUZZ_SEED=n)'
@@ -59,6 +60,9 @@ host-test:
 
 kunit:
 	@$(T)/kunit-uml.sh
+
+lint:
+	@$(T)/lint.sh
 
 bench:
 	@$(T)/bench.sh
