@@ -97,7 +97,7 @@ static struct {
 static bool p2m_list_in_hole __initdata;
 
 /* Highest populated pfn + 1, for shared_info->arch.max_pfn. */
-static unsigned long xen_p2m_last_pfn;
+static unsigned long p2m_tools_max_pfn;
 
 static bool p2m_in_brk(const void *node)
 {
@@ -230,7 +230,7 @@ void __init xen_build_dynamic_phys_to_machine(void)
 		      nr, ret, P2M_BRK_MID_PAGES);
 
 	xen_max_p2m_pfn = ALIGN(nr, P2M_LEAF_PFNS);
-	xen_p2m_last_pfn = xen_max_p2m_pfn;
+	p2m_tools_max_pfn = xen_max_p2m_pfn;
 }
 
 /**
@@ -273,7 +273,7 @@ bool __init xen_p2m_switch_to_direct_map(void)
 	unsigned long *direct;
 	int ret;
 
-	xen_p2m_last_pfn = max(xen_p2m_last_pfn, xen_max_p2m_pfn);
+	p2m_tools_max_pfn = max(p2m_tools_max_pfn, xen_max_p2m_pfn);
 	if (WARN_ON(xen_max_p2m_pfn > xen_p2m_tree.max_pfn))
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
@@ -424,7 +424,7 @@ void xen_setup_mfn_list_list(void)
 
 	HYPERVISOR_shared_info->arch.pfn_to_mfn_frame_list_list =
 		virt_to_mfn(p2m_frame_top);
-	HYPERVISOR_shared_info->arch.max_pfn = xen_p2m_last_pfn;
+	HYPERVISOR_shared_info->arch.max_pfn = p2m_tools_max_pfn;
 	HYPERVISOR_shared_info->arch.p2m_generation = 0;
 	HYPERVISOR_shared_info->arch.p2m_vaddr = 0;
 	HYPERVISOR_shared_info->arch.p2m_cr3 = 0;
@@ -461,9 +461,9 @@ int xen_alloc_p2m_entry(unsigned long pfn)
 			   virt_to_mfn(p2m_tree_leaf(&xen_p2m_tree, pfn)));
 	}
 
-	if (pfn >= xen_p2m_last_pfn) {
-		xen_p2m_last_pfn = ALIGN(pfn + 1, P2M_LEAF_PFNS);
-		HYPERVISOR_shared_info->arch.max_pfn = xen_p2m_last_pfn;
+	if (pfn >= p2m_tools_max_pfn) {
+		p2m_tools_max_pfn = ALIGN(pfn + 1, P2M_LEAF_PFNS);
+		HYPERVISOR_shared_info->arch.max_pfn = p2m_tools_max_pfn;
 	}
 	return 0;
 }
@@ -525,34 +525,34 @@ unsigned long __init set_phys_range_identity(unsigned long pfn_s,
 static void p2m_unmap_failed_grant(struct gnttab_map_grant_ref *map,
 				   struct gnttab_map_grant_ref *kmap)
 {
-	struct gnttab_unmap_grant_ref unmap[2] = {};
+	struct gnttab_unmap_grant_ref undo[2] = {};
 	unsigned int n = 1;
 	int rc;
 
-	unmap[0].host_addr = map->host_addr;
-	unmap[0].handle = map->handle;
+	undo[0].host_addr = map->host_addr;
+	undo[0].handle = map->handle;
 	if (map->flags & GNTMAP_device_map)
-		unmap[0].dev_bus_addr = map->dev_bus_addr;
-	unmap[0].status = 1;	/* distinguishable from GNTST_okay */
+		undo[0].dev_bus_addr = map->dev_bus_addr;
+	undo[0].status = 1;	/* distinguishable from GNTST_okay */
 	map->status = GNTST_general_error;
 	map->handle = INVALID_GRANT_HANDLE;
-	unmap[1].status = GNTST_okay;
+	undo[1].status = GNTST_okay;
 
 	if (kmap) {
-		unmap[1].host_addr = kmap->host_addr;
-		unmap[1].handle = kmap->handle;
+		undo[1].host_addr = kmap->host_addr;
+		undo[1].handle = kmap->handle;
 		if (kmap->flags & GNTMAP_device_map)
-			unmap[1].dev_bus_addr = kmap->dev_bus_addr;
-		unmap[1].status = 1;
+			undo[1].dev_bus_addr = kmap->dev_bus_addr;
+		undo[1].status = 1;
 		kmap->status = GNTST_general_error;
 		kmap->handle = INVALID_GRANT_HANDLE;
 		n = 2;
 	}
 
-	rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, unmap, n);
-	if (rc || unmap[0].status != GNTST_okay || unmap[1].status != GNTST_okay)
-		pr_err_once("P2M: cannot undo grant map: rc=%d status %d/%d\n",
-			    rc, unmap[0].status, unmap[1].status);
+	rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, undo, n);
+	if (rc || undo[0].status != GNTST_okay || undo[1].status != GNTST_okay)
+		pr_err_once("P2M: cannot undo grant map: rc=%d status %d/%d\n", rc,
+			    undo[0].status, undo[1].status);
 }
 
 /**
@@ -628,10 +628,13 @@ int clear_foreign_p2m_mapping(struct gnttab_unmap_grant_ref *unmap_ops,
 		unsigned long pfn = page_to_pfn(pages[i]);
 		unsigned long mfn = __pfn_to_mfn(pfn);
 
-		if (mfn != INVALID_P2M_ENTRY && (mfn & FOREIGN_FRAME_BIT))
-			set_phys_to_machine(pfn, INVALID_P2M_ENTRY);
-		else
+		/* Only a pfn holding a foreign frame is ours to clear. */
+		if (p2m_entry_kind(pfn, mfn) != P2M_KIND_PFN ||
+		    !(mfn & FOREIGN_FRAME_BIT)) {
 			ret = -EINVAL;
+			continue;
+		}
+		set_phys_to_machine(pfn, INVALID_P2M_ENTRY);
 	}
 	if (kunmap_ops) {
 		int rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref,
@@ -651,7 +654,7 @@ static int p2m_dump_show(struct seq_file *m, void *v)
 		   p2m_mem.brk, p2m_mem.memblock, p2m_mem.buddy,
 		   p2m_mem.brk_unreturnable, p2m_mem.retired_kept);
 	seq_printf(m, "  toolstack frame list: %lu pages, max_pfn %#lx\n",
-		   p2m_mem.frame_pages, xen_p2m_last_pfn);
+		   p2m_mem.frame_pages, p2m_tools_max_pfn);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(p2m_dump);
