@@ -326,6 +326,50 @@ void p2m_tree_rebase_adopted(struct p2m_tree *tree, unsigned long *new_base)
 EXPORT_SYMBOL_GPL(p2m_tree_rebase_adopted);
 
 /**
+ * p2m_tree_take_adopted() - make the adopted leaves the tree's own
+ * @tree:  the tree; nobody may write entries meanwhile
+ * @moved: gives the address at which an adopted leaf is to be reached from
+ *         now on (the same memory, another mapping), or NULL if it cannot
+ *
+ * For an adopted array whose early mapping goes away while no other
+ * mapping shows it contiguously: each leaf is re-pointed on its own.  The
+ * memory passes to the tree, which from then on treats those leaves like
+ * the ones it allocated (ops->retire() when replaced, ops->free() on
+ * destroy).
+ *
+ * Return: 0, or -EFAULT if @moved gave NULL for a leaf; the leaves not yet
+ * moved stay adopted.
+ */
+int p2m_tree_take_adopted(struct p2m_tree *tree,
+			  unsigned long *(*moved)(struct p2m_tree *tree,
+						  unsigned long *leaf))
+{
+	unsigned long t, m;
+
+	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *old = mid[m], *new;
+
+			if (!p2m_is_adopted(tree, old))
+				continue;
+			new = moved(tree, old);
+			if (!new)
+				return -EFAULT;
+			WRITE_ONCE(mid[m], new);
+			atomic_long_inc(&tree->nr_leaves);
+		}
+	}
+	tree->adopted = NULL;
+	tree->adopted_end = NULL;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_take_adopted);
+
+/**
  * p2m_tree_copy_adopted() - replace adopted leaves by private copies
  * @tree: the tree; nobody may write entries meanwhile
  *

@@ -243,6 +243,9 @@ int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
 		   unsigned long nr_pfns);
 void p2m_tree_rebase_adopted(struct p2m_tree *tree, unsigned long *new_base);
 int p2m_tree_copy_adopted(struct p2m_tree *tree);
+int p2m_tree_take_adopted(struct p2m_tree *tree,
+			  unsigned long *(*moved)(struct p2m_tree *tree,
+						  unsigned long *leaf));
 bool p2m_tree_set(struct p2m_tree *tree, unsigned long pfn, unsigned long mfn);
 int p2m_tree_populate(struct p2m_tree *tree, unsigned long pfn);
 unsigned long *p2m_tree_leaf(const struct p2m_tree *tree, unsigned long pfn);

@@ -247,25 +247,51 @@ void __init xen_relocate_p2m(void)
 	pr_info("P2M: Xen's list conflicts with the E820 map; its leaves will be copied\n");
 }
 
+/*
+ * An adopted leaf, reached through Xen's own mapping of its list, found in
+ * the direct map: the initial page tables give its machine frame (Xen may
+ * map the list with 2 MiB pages), the M2P its pfn.  The pfn must lie in
+ * the frames Xen reported for the list, which setup.c keeps reserved.
+ */
+static unsigned long *__init p2m_leaf_in_direct_map(struct p2m_tree *tree,
+						    unsigned long *leaf)
+{
+	unsigned long addr = (unsigned long)leaf, mfn, pfn;
+	unsigned int level;
+	pte_t *pte = lookup_address(addr, &level);
+
+	if (!pte || (level != PG_LEVEL_4K && level != PG_LEVEL_2M))
+		return NULL;
+	if (level == PG_LEVEL_4K)
+		mfn = (pte_val_ma(*pte) & PTE_PFN_MASK) >> PAGE_SHIFT;
+	else
+		mfn = ((pte_val_ma(*pte) & PHYSICAL_PMD_PAGE_MASK) >> PAGE_SHIFT) +
+		      ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+	pfn = mfn_to_pfn(mfn);
+	if (pfn < xen_start_info->first_p2m_pfn ||
+	    pfn >= xen_start_info->first_p2m_pfn + xen_start_info->nr_p2m_frames)
+		return NULL;
+	make_lowmem_page_readwrite(__va(PFN_PHYS(pfn)));
+	return __va(PFN_PHYS(pfn));
+}
+
 /**
  * xen_p2m_switch_to_direct_map() - stop depending on Xen's early mappings
  *
  * Called once the direct map and memblock work, before the kernel tears
  * down the early mappings Xen set up.  Until now the adopted leaves were
- * read through Xen's mapping of its list.
+ * read through Xen's mapping of its list; from now on they are reached
+ * through the direct map, and nothing is copied.  If Xen mapped the list
+ * in the kernel image range it is contiguous there too and the leaves are
+ * rebased together.  If Xen gave it an area of its own (Linux asks for one
+ * with XEN_ELFNOTE_INIT_P2M), possibly mapped with machine superpages
+ * whose pfns are not in order, each leaf is found in the direct map on its
+ * own and the tree takes the pages over.  Only if the list sits in an E820
+ * hole that setup.c is about to remap, or a leaf cannot be found, are the
+ * leaves copied.
  *
- * If Xen mapped the list in the kernel image range, the same pages are
- * reached through the direct map from now on: nothing is copied.  If Xen
- * mapped it in an area of its own (Linux asks for one with
- * XEN_ELFNOTE_INIT_P2M), that area lives in the user half of the initial
- * page tables, which other mms do not share, and Xen may back it with
- * machine-contiguous superpages whose pfns are not contiguous, so the
- * direct map has no linear view of the list: the leaves are copied once.
- * They are copied too if the list sits in an E820 hole that setup.c is
- * about to remap.
- *
- * Return: true if the tree still uses Xen's list (its memory must stay),
- * false if the list may be freed.
+ * Return: true if the tree still uses the list's memory (it must not be
+ * freed), false if the list may be freed.
  */
 bool __init xen_p2m_switch_to_direct_map(void)
 {
@@ -278,21 +304,26 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
 
-	if (p2m_list_in_hole || list < __START_KERNEL_map) {
-		ret = p2m_tree_copy_adopted(&xen_p2m_tree);
-		if (ret)
-			panic("P2M: cannot copy Xen's list: %d\n", ret);
-		pr_info("P2M: copied the %lu leaves of Xen's list (%s)\n",
-			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS),
-			p2m_list_in_hole ? "it sits in an E820 hole" :
-					   "its own mapping goes");
-		return false;
+	if (!p2m_list_in_hole && list >= __START_KERNEL_map) {
+		direct = __va(__pa(list));
+		p2m_tree_rebase_adopted(&xen_p2m_tree, direct);
+		xen_start_info->mfn_list = (unsigned long)direct;
+		return true;
+	}
+	if (!p2m_list_in_hole &&
+	    !p2m_tree_take_adopted(&xen_p2m_tree, p2m_leaf_in_direct_map)) {
+		pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
+			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
+		return true;
 	}
 
-	direct = __va(__pa(list));
-	p2m_tree_rebase_adopted(&xen_p2m_tree, direct);
-	xen_start_info->mfn_list = (unsigned long)direct;
-	return true;
+	ret = p2m_tree_copy_adopted(&xen_p2m_tree);
+	if (ret)
+		panic("P2M: cannot copy Xen's list: %d\n", ret);
+	pr_info("P2M: copied the leaves of Xen's list (%s)\n",
+		p2m_list_in_hole ? "it sits in an E820 hole" :
+				   "not all found in the direct map");
+	return false;
 }
 
 /**

@@ -199,6 +199,48 @@ static void test_bad_input(void)
 	p2m_harness_quiet = 0;
 }
 
+/* A mover that gives each leaf "another mapping": a copy the tree owns. */
+static unsigned long *move_leaf(struct p2m_tree *tree, unsigned long *leaf)
+{
+	struct harness_mem *mem = tree->priv;
+	unsigned long *new = aligned_alloc(P2M_TREE_NODE_SIZE, P2M_TREE_NODE_SIZE);
+
+	memcpy(new, leaf, P2M_TREE_NODE_SIZE);
+	mem->allocs++;
+	return new;
+}
+
+/* Adopted leaves re-pointed one by one become the tree's own. */
+static void test_take_adopted(void)
+{
+	unsigned long nr = MID + 2 * LEAF + 3, pfn, words = 2 * MID;
+	unsigned long *list = aligned_alloc(P2M_TREE_NODE_SIZE, words * sizeof(long));
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct p2m_tree_stats st;
+	struct model m;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	for (pfn = 0; pfn < nr; pfn++)
+		m.v[pfn] = list[pfn] = 0x1000000 + pfn;
+	CHECK(!p2m_tree_adopt(&tree, list, nr), "adopt");
+	CHECK(!p2m_tree_take_adopted(&tree, move_leaf), "take");
+	memset(list, 0x5a, words * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "answers after the move");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.adopted_leaves == 0 && st.leaves == (nr + LEAF - 1) / LEAF,
+	      "adopted %lu, own %lu", st.adopted_leaves, st.leaves);
+	/* Now ordinary leaves: identity over one retires it. */
+	CHECK(p2m_tree_set_identity(&tree, LEAF, 2 * LEAF) == LEAF, "identity");
+	model_fill(&m, LEAF, 2 * LEAF, P2M_KIND_IDENTITY);
+	CHECK(!compare_all(&tree, &m), "answers after identity");
+	CHECK(mem.retired == 1, "the moved leaf was retired: %lu", mem.retired);
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(list);
+	model_free(&m);
+}
+
 /* Xen's flat list becomes the first leaves, without a copy. */
 static void test_adopt(void)
 {
@@ -363,6 +405,7 @@ static const struct harness_test unit_tests[] = {
 	{ "split_sentinel", test_split_sentinel },
 	{ "bad_input", test_bad_input },
 	{ "adopt", test_adopt },
+	{ "take_adopted", test_take_adopted },
 	{ "cursor", test_cursor },
 	{ "dump", test_dump },
 	{ "seed_example", test_seed_example },
