@@ -258,7 +258,8 @@ EXPORT_SYMBOL_GPL(p2m_tree_leaf);
  *           P2M_ENTRY_INVALID
  *
  * No entry is copied: the leaves are slices of @list, which must outlive
- * the tree (or be moved away with p2m_tree_copy_adopted()).  Only one
+ * the tree (or be handed over with p2m_tree_take_adopted() or copied with
+ * p2m_tree_copy_adopted()).  Only one
  * array can be adopted.
  *
  * Return: 0; -EINVAL if @nr_pfns is 0 or beyond the tree; -EBUSY if an
@@ -298,34 +299,6 @@ int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
 EXPORT_SYMBOL_GPL(p2m_tree_adopt);
 
 /**
- * p2m_tree_rebase_adopted() - the adopted array is now seen at @new_base
- * @tree:     the tree
- * @new_base: another mapping of the same memory
- *
- * For an array whose early mapping goes away (x86 PV: Xen's list mapped in
- * the kernel image range, later reached through the direct map).  Both
- * mappings must stay valid until this returns.
- */
-void p2m_tree_rebase_adopted(struct p2m_tree *tree, unsigned long *new_base)
-{
-	unsigned long t, m;
-
-	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
-		unsigned long **mid = tree->top[t];
-
-		if (p2m_is_sentinel_mid(tree, mid))
-			continue;
-		for (m = 0; m < P2M_TREE_ENTRIES; m++)
-			if (p2m_is_adopted(tree, mid[m]))
-				WRITE_ONCE(mid[m],
-					   new_base + (mid[m] - tree->adopted));
-	}
-	tree->adopted_end = new_base + (tree->adopted_end - tree->adopted);
-	tree->adopted = new_base;
-}
-EXPORT_SYMBOL_GPL(p2m_tree_rebase_adopted);
-
-/**
  * p2m_tree_take_adopted() - make the adopted leaves the tree's own
  * @tree:  the tree; nobody may write entries meanwhile
  * @moved: gives the address at which an adopted leaf is to be reached from
@@ -337,8 +310,8 @@ EXPORT_SYMBOL_GPL(p2m_tree_rebase_adopted);
  * the ones it allocated (ops->retire() when replaced, ops->free() on
  * destroy).
  *
- * Return: 0, or -EFAULT if @moved gave NULL for a leaf; the leaves not yet
- * moved stay adopted.
+ * Return: 0, or -ENOMEM if @moved had no place for a leaf; the leaves not
+ * yet moved stay adopted.
  */
 int p2m_tree_take_adopted(struct p2m_tree *tree,
 			  unsigned long *(*moved)(struct p2m_tree *tree,
@@ -358,7 +331,7 @@ int p2m_tree_take_adopted(struct p2m_tree *tree,
 				continue;
 			new = moved(tree, old);
 			if (!new)
-				return -EFAULT;
+				return -ENOMEM;
 			WRITE_ONCE(mid[m], new);
 			atomic_long_inc(&tree->nr_leaves);
 		}
@@ -368,6 +341,16 @@ int p2m_tree_take_adopted(struct p2m_tree *tree,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(p2m_tree_take_adopted);
+
+static unsigned long *p2m_copy_leaf(struct p2m_tree *tree, unsigned long *leaf)
+{
+	unsigned long *copy = tree->ops->alloc(tree, P2M_LEVEL_LEAF,
+					       P2M_TREE_NODE_SIZE);
+
+	if (copy)
+		memcpy(copy, leaf, P2M_TREE_NODE_SIZE);
+	return copy;
+}
 
 /**
  * p2m_tree_copy_adopted() - replace adopted leaves by private copies
@@ -379,30 +362,7 @@ EXPORT_SYMBOL_GPL(p2m_tree_take_adopted);
  */
 int p2m_tree_copy_adopted(struct p2m_tree *tree)
 {
-	unsigned long t, m;
-
-	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
-		unsigned long **mid = tree->top[t];
-
-		if (p2m_is_sentinel_mid(tree, mid))
-			continue;
-		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
-			unsigned long *old = mid[m], *new;
-
-			if (!p2m_is_adopted(tree, old))
-				continue;
-			new = tree->ops->alloc(tree, P2M_LEVEL_LEAF,
-					       P2M_TREE_NODE_SIZE);
-			if (!new)
-				return -ENOMEM;
-			memcpy(new, old, P2M_TREE_NODE_SIZE);
-			WRITE_ONCE(mid[m], new);
-			atomic_long_inc(&tree->nr_leaves);
-		}
-	}
-	tree->adopted = NULL;
-	tree->adopted_end = NULL;
-	return 0;
+	return p2m_tree_take_adopted(tree, p2m_copy_leaf);
 }
 EXPORT_SYMBOL_GPL(p2m_tree_copy_adopted);
 

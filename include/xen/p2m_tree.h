@@ -241,7 +241,6 @@ int p2m_tree_init(struct p2m_tree *tree, const struct p2m_tree_ops *ops,
 void p2m_tree_destroy(struct p2m_tree *tree);
 int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
 		   unsigned long nr_pfns);
-void p2m_tree_rebase_adopted(struct p2m_tree *tree, unsigned long *new_base);
 int p2m_tree_copy_adopted(struct p2m_tree *tree);
 int p2m_tree_take_adopted(struct p2m_tree *tree,
 			  unsigned long *(*moved)(struct p2m_tree *tree,

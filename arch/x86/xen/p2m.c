@@ -275,20 +275,26 @@ static unsigned long *__init p2m_leaf_in_direct_map(struct p2m_tree *tree,
 	return __va(PFN_PHYS(pfn));
 }
 
+/* A leaf of a list Xen mapped in the kernel image range. */
+static unsigned long *__init p2m_image_leaf_in_direct_map(struct p2m_tree *tree,
+							  unsigned long *leaf)
+{
+	return __va(__pa(leaf));
+}
+
 /**
  * xen_p2m_switch_to_direct_map() - stop depending on Xen's early mappings
  *
  * Called once the direct map and memblock work, before the kernel tears
  * down the early mappings Xen set up.  Until now the adopted leaves were
  * read through Xen's mapping of its list; from now on they are reached
- * through the direct map, and nothing is copied.  If Xen mapped the list
- * in the kernel image range it is contiguous there too and the leaves are
- * rebased together.  If Xen gave it an area of its own (Linux asks for one
- * with XEN_ELFNOTE_INIT_P2M), possibly mapped with machine superpages
- * whose pfns are not in order, each leaf is found in the direct map on its
- * own and the tree takes the pages over.  Only if the list sits in an E820
- * hole that setup.c is about to remap, or a leaf cannot be found, are the
- * leaves copied.
+ * through the direct map, the tree takes the list's pages over as its own
+ * leaves, and nothing is copied.  A list Xen mapped in the kernel image
+ * range is found there by __pa(); one in the area Linux asks for with
+ * XEN_ELFNOTE_INIT_P2M, possibly mapped with machine superpages whose pfns
+ * are not in order, page by page through the initial page tables and the
+ * M2P.  Only if the list sits in an E820 hole that setup.c is about to
+ * remap, or a leaf cannot be found, are the leaves copied.
  *
  * Return: true if the tree still uses the list's memory (it must not be
  * freed), false if the list may be freed.
@@ -296,7 +302,6 @@ static unsigned long *__init p2m_leaf_in_direct_map(struct p2m_tree *tree,
 bool __init xen_p2m_switch_to_direct_map(void)
 {
 	unsigned long list = xen_start_info->mfn_list;
-	unsigned long *direct;
 	int ret;
 
 	p2m_tools_max_pfn = max(p2m_tools_max_pfn, xen_max_p2m_pfn);
@@ -304,14 +309,10 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
 
-	if (!p2m_list_in_hole && list >= __START_KERNEL_map) {
-		direct = __va(__pa(list));
-		p2m_tree_rebase_adopted(&xen_p2m_tree, direct);
-		xen_start_info->mfn_list = (unsigned long)direct;
-		return true;
-	}
 	if (!p2m_list_in_hole &&
-	    !p2m_tree_take_adopted(&xen_p2m_tree, p2m_leaf_in_direct_map)) {
+	    !p2m_tree_take_adopted(&xen_p2m_tree, list >= __START_KERNEL_map ?
+				   p2m_image_leaf_in_direct_map :
+				   p2m_leaf_in_direct_map)) {
 		pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
 			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
 		return true;
