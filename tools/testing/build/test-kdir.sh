@@ -8,6 +8,8 @@
 
 source "$(dirname "$0")/common.sh"
 
+need_pkgs git patch
+
 K=$XENMM_TOP/tools/testing/build/kernel.sh
 pristine=$(ls -d "$XENMM_CACHE"/linux/pristine-* 2>/dev/null | head -n 1)
 [ -d "$pristine" ] || die "no pristine tree in the cache yet (run make kernel)"
