@@ -14,7 +14,7 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
 
-.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint \
+.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint series \
 	clean-cache
 
 help:
@@ -29,6 +29,8 @@ help:
 	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
 	@echo '  kunit        our KUnit suites on UML via kunit.py'
 	@echo '  lint         checkpatch --strict, kernel-doc, sparse and W=1 on our files'
+	@echo '  series       export the overlay as a git format-patch series against 6.1'
+	@echo '               (with a cover letter) into ~/.cache/xenmm/series'
 	@echo '  bench        P2M benchmarks as ratios: host model, and in dom0 against'
 	@echo '               upstream 6.1 (builds a second kernel the first time)'
 	@echo '  soak         1e9-operation fuzz of the P2M tree (FUZZ_SEED=n)'
@@ -63,6 +65,9 @@ kunit:
 
 lint:
 	@$(T)/lint.sh
+
+series:
+	@$(T)/build/series.sh
 
 bench:
 	@$(T)/bench.sh

@@ -74,6 +74,7 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
 	"$B/build/test-kdir.sh" 2>&1 | tee -a "$RESULTS"
+	"$B/build/series.sh" --check 2>"$XENMM_LOGS/check-series.err" | tee -a "$RESULTS"
 	progress "lint: checkpatch, kernel-doc, sparse and W=1 on our files"
 	"$B/lint.sh" 2>"$XENMM_LOGS/check-lint.err" | tee -a "$RESULTS"
 	xen=$("$B/build/xen.sh") || die "cannot provide Xen"
