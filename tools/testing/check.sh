@@ -37,6 +37,21 @@ step()
 	return 1
 }
 
+# result_lines NAME CMD...: CMD prints PASS/FAIL lines itself; if it fails
+# without printing a FAIL line (it died early), that is a failure too.
+result_lines()
+{
+	local name=$1 out=$XENMM_LOGS/check-$1.out
+
+	shift
+	"$@" >"$out" 2>"$out.err"
+	local rc=$?
+	grep -E '^(PASS|FAIL) ' "$out" | tee -a "$RESULTS"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		record "$name/run" 1 "exited $rc: $(tail -n 1 "$out.err")"
+	fi
+}
+
 progress "make check: results in $RESULTS"
 
 # Host harness of the P2M tree: ASan+UBSan in two geometries, TSan.
@@ -73,10 +88,10 @@ record kunit-uml/run $kunit_rc "${summary:-kunit.py failed, see $XENMM_LOGS/kuni
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
-	"$B/build/test-kdir.sh" 2>&1 | tee -a "$RESULTS"
-	"$B/build/series.sh" --check 2>"$XENMM_LOGS/check-series.err" | tee -a "$RESULTS"
-	progress "lint: checkpatch, kernel-doc, sparse and W=1 on our files"
-	"$B/lint.sh" 2>"$XENMM_LOGS/check-lint.err" | tee -a "$RESULTS"
+	progress "KDIR, patch series and lint checks"
+	result_lines kdir "$B/build/test-kdir.sh"
+	result_lines series "$B/build/series.sh" --check
+	result_lines lint "$B/lint.sh"
 	xen=$("$B/build/xen.sh") || die "cannot provide Xen"
 	initrd=$("$B/build/initramfs.sh") || die "cannot build the initramfs"
 

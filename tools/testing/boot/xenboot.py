@@ -200,7 +200,6 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--xen-extra", default="")
     ap.add_argument("--linux-extra", default="")
-    ap.add_argument("--list-layouts", action="store_true")
     args = ap.parse_args()
 
     res = boot(args.layout, args.xen, args.kernel, args.initrd, args.log,

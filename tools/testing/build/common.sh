@@ -95,3 +95,18 @@ libssl-dev cpio xz-utils kmod rsync python3 patch"
 
 # Packages the host harnesses need (gcc brings ASan, UBSan and TSan).
 HOST_TEST_PKGS="build-essential make"
+
+# copy_tree_files FROM TO FILE...: copy the FILEs that exist under FROM to
+# the same paths under TO, writable (for stand-in trees of a few files).
+copy_tree_files()
+{
+	local from=$1 to=$2 f
+
+	shift 2
+	for f in "$@"; do
+		[ -f "$from/$f" ] || continue
+		mkdir -p "$to/$(dirname "$f")"
+		cp "$from/$f" "$to/$f"
+	done
+	chmod -R u+w "$to"
+}

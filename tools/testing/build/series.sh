@@ -38,13 +38,7 @@ dups=$(echo "$listed" | uniq -d)
 # A repository holding the pristine version of every file we touch.
 touched=$( { echo "$ours"; sed -n 's#^+++ b/##p' "$XENMM_TOP"/patches/linux/*.patch; } | LC_ALL=C sort -u)
 repo=$work/linux
-mkdir -p "$repo"
-for f in $touched; do
-	[ -f "$pristine/$f" ] || continue
-	mkdir -p "$repo/$(dirname "$f")"
-	cp "$pristine/$f" "$repo/$f"
-done
-chmod -R u+w "$repo"
+copy_tree_files "$pristine" "$repo" $touched
 (cd "$repo" && git init -q && git add -A && git_c commit -qm "Linux 6.1 (pristine files)") || die "git init failed"
 base=$(git -C "$repo" rev-parse HEAD)
 
@@ -87,13 +81,7 @@ echo "series: $(ls "$out" | wc -l) files in $out" >&2
 
 # Apply to fresh pristine files with git am; compare with the tree we build.
 fresh=$work/fresh
-mkdir -p "$fresh"
-for f in $touched; do
-	[ -f "$pristine/$f" ] || continue
-	mkdir -p "$fresh/$(dirname "$f")"
-	cp "$pristine/$f" "$fresh/$f"
-done
-chmod -R u+w "$fresh"
+copy_tree_files "$pristine" "$fresh" $touched
 (cd "$fresh" && git init -q && git add -A && git_c commit -qm pristine &&
 	for p in "$out"/0*.patch; do
 		case $p in *0000-cover-letter.patch) continue ;; esac

@@ -24,16 +24,9 @@ result()
 # A stand-in tree: Makefile, Kconfig, and every file a patch touches.
 mktree()
 {
-	local t=$1 f
-
-	mkdir -p "$t/arch/x86/xen" "$t/drivers/xen"
-	cp "$pristine/Makefile" "$pristine/Kconfig" "$t/"
-	for f in $(sed -n 's#^+++ b/##p' "$XENMM_TOP"/patches/linux/*.patch | sort -u); do
-		[ -f "$pristine/$f" ] || continue
-		mkdir -p "$t/$(dirname "$f")"
-		cp "$pristine/$f" "$t/$f"
-	done
-	chmod -R u+w "$t"
+	mkdir -p "$1/arch/x86/xen" "$1/drivers/xen"
+	copy_tree_files "$pristine" "$1" Makefile Kconfig \
+		$(sed -n 's#^+++ b/##p' "$XENMM_TOP"/patches/linux/*.patch | sort -u)
 }
 
 mktree "$work/ok"
@@ -68,14 +61,3 @@ rc=$?
 grep -q "is not a Linux 6.1 source tree" "$work/log4"
 result refuses-non-tree $((rc == 0 || $?)) "$(grep -o 'error: .*' "$work/log4" | head -n 1 | cut -c1-80)"
 
-# The series is real git format-patch output: git am takes it on a
-# stand-in repository of the pristine files.
-mktree "$work/am"
-(cd "$work/am" && git init -q && git add -A &&
-	git -c user.name=xenmm -c user.email=xenmm@localhost commit -qm pristine &&
-	for p in "$XENMM_TOP"/patches/linux/*.patch; do
-		git -c user.name=xenmm -c user.email=xenmm@localhost am -q "$p" ||
-			{ echo "git am failed: ${p#"$XENMM_TOP"/}"; exit 1; }
-	done) >"$work/log5" 2>&1
-rc=$?
-result git-am $rc "$(ls "$XENMM_TOP"/patches/linux/*.patch | wc -l) patches applied with git am $(tail -n 1 "$work/log5")"
