@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where unpopulated pages may live on an x86 Xen guest.
+ *
+ * The hypervisor does not hand x86 guests a list of unused space as it
+ * does on Arm, but it does tell them the memory map: the machine's (for
+ * the hardware domain) or the guest's own.  Any address that map does
+ * not mention is neither RAM nor reserved, so nothing there needs a
+ * struct page of its own; what devices use must still be kept out.  Hence
+ * "Xen unused space" is:
+ *
+ *   the gaps of the Xen memory map,
+ *   at or above 4 GiB - below it chipsets decode MMIO that neither the
+ *     memory map nor ACPI describes, and the PCI hole lives there,
+ *   below what the P2M and memory hotplug can reach,
+ *   minus everything already claimed in iomem_resource (PCI host bridge
+ *     windows, device BARs, ACPI's reservations), which is why this runs
+ *     from a late initcall,
+ *   trimmed to whole memory sections.
+ *
+ * If that leaves nothing, iomem_resource is offered, as upstream does.
+ */
+
+#define pr_fmt(fmt) "xen:unpopulated: " fmt
+
+#include <linux/init.h>
+#include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include <asm/e820/types.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/page.h>
+
+#include <xen/interface/memory.h>
+#include <xen/scratch_pool.h>
+#include <xen/xen.h>
+
+#define XEN_UNUSED_FLOOR	SZ_4G
+/* Regions kept at most; gaps beyond that are not used. */
+#define XEN_UNUSED_MAX_REGIONS	32
+
+static struct xen_unused_space xen_unused_space;
+
+struct xen_unused_gaps {
+	struct range *regions;
+	unsigned int nr;
+	u64 cursor;
+};
+
+static void __init xen_unused_add(struct xen_unused_gaps *g, u64 start, u64 end)
+{
+	if (start > end)
+		return;
+	if (g->nr == XEN_UNUSED_MAX_REGIONS) {
+		pr_info("more than %u gaps, [%#llx-%#llx] not used\n",
+			XEN_UNUSED_MAX_REGIONS, start, end);
+		return;
+	}
+	g->regions[g->nr].start = start;
+	g->regions[g->nr].end = end;
+	g->nr++;
+}
+
+/* walk_iomem_res_desc() callback: a claimed span inside the current gap. */
+static int __init xen_unused_claimed(struct resource *res, void *arg)
+{
+	struct xen_unused_gaps *g = arg;
+
+	if (res->start > g->cursor)
+		xen_unused_add(g, g->cursor, res->start - 1);
+	if (res->end + 1 > g->cursor)
+		g->cursor = res->end + 1;
+	return 0;
+}
+
+/* Add [@start, @end] minus what iomem_resource already holds. */
+static void __init xen_unused_gap(struct xen_unused_gaps *g, u64 start, u64 end)
+{
+	g->cursor = start;
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, start, end, g,
+			    xen_unused_claimed);
+	if (g->cursor && g->cursor <= end)
+		xen_unused_add(g, g->cursor, end);
+}
+
+static int __init xen_e820_cmp(const void *a, const void *b)
+{
+	const struct e820_entry *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/* Highest address unpopulated pages may use here. */
+static u64 __init xen_unused_limit(void)
+{
+	u64 limit = mhp_get_pluggable_range(true).end;
+
+	if (xen_pv_domain())
+		limit = min_t(u64, limit, PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
+	return limit;
+}
+
+static int __init xen_unused_gaps(struct xen_unused_gaps *g)
+{
+	struct xen_memory_map memmap = { .nr_entries = E820_MAX_ENTRIES };
+	u64 floor = XEN_UNUSED_FLOOR, limit = xen_unused_limit();
+	struct e820_entry *map;
+	unsigned int i;
+	int ret;
+
+	map = kcalloc(E820_MAX_ENTRIES, sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+
+	set_xen_guest_handle(memmap.buffer, map);
+	ret = HYPERVISOR_memory_op(xen_initial_domain() ?
+				   XENMEM_machine_memory_map :
+				   XENMEM_memory_map, &memmap);
+	if (ret) {
+		pr_warn("cannot read the Xen memory map: %d\n", ret);
+		goto out;
+	}
+	sort(map, memmap.nr_entries, sizeof(*map), xen_e820_cmp, NULL);
+
+	for (i = 0; i < memmap.nr_entries && floor <= limit; i++) {
+		u64 start = map[i].addr, end = map[i].addr + map[i].size - 1;
+
+		if (!map[i].size || end < floor)
+			continue;
+		if (start > floor)
+			xen_unused_gap(g, floor, min(start - 1, limit));
+		floor = end + 1;
+		if (!floor)	/* the map reaches the top of the space */
+			break;
+	}
+	if (floor && floor <= limit)
+		xen_unused_gap(g, floor, limit);
+out:
+	kfree(map);
+	return ret;
+}
+
+/**
+ * arch_xen_unpopulated_init() - offer the gaps of the Xen memory map
+ * @res: set to the "Xen unused space" resource, or to iomem_resource
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int __init arch_xen_unpopulated_init(struct resource **res)
+{
+	struct xen_unused_gaps g = { };
+	unsigned int i;
+	int ret;
+
+	g.regions = kcalloc(XEN_UNUSED_MAX_REGIONS, sizeof(*g.regions),
+			    GFP_KERNEL);
+	if (!g.regions)
+		return -ENOMEM;
+
+	ret = xen_unused_gaps(&g);
+	if (!ret)
+		ret = xen_unused_space_build(&xen_unused_space, g.regions, g.nr,
+					     PAGES_PER_SECTION << PAGE_SHIFT,
+					     &iomem_resource);
+	kfree(g.regions);
+
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret <= 0) {
+		pr_info("no gap of the Xen memory map is usable: offering iomem_resource\n");
+		*res = &iomem_resource;
+		return 0;
+	}
+
+	for (i = 0; i < xen_unused_space.nr; i++)
+		pr_info("unused space %pR\n", &xen_unused_space.regions[i]);
+	*res = &xen_unused_space.root;
+	return 0;
+}

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the unpopulated-page pool (drivers/xen/scratch_pool.c).
+ *
+ * The pool runs on fake resource trees standing in for iomem_resource
+ * and on a backing that gives each range a plain array of struct pages,
+ * with failures that can be injected.  No hypervisor is needed: the suite
+ * runs on UML (tools/testing/kunit/kunit.py) and inside the booted guests.
+ */
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/completion.h>
+
+#include <xen/scratch_pool.h>
+
+#define G		((resource_size_t)16 * PAGE_SIZE)	/* test granule */
+#define G_PAGES		(G / PAGE_SIZE)
+/*
+ * The fake address space: far above the RAM of the guests we boot, since
+ * x86 clips every candidate range against the real E820 whatever the
+ * resource tree (arch_remove_reservations()).
+ */
+#define SPACE_START	((resource_size_t)64 << 30)
+#define SPACE_END	(SPACE_START + 0xffffffff)
+#define A(n)		(SPACE_START + (n) * G)
+
+/* The backing: plain page arrays, with failures on request. */
+struct fake_backing {
+	int fail_map_in;	/* fail the nth map from now (1 = next); 0: never */
+	int fail_prepare_in;	/* likewise for prepare */
+	atomic_t mapped;	/* ranges currently mapped */
+};
+
+static struct page *fake_map(struct xen_scratch_pool *pool,
+			     struct xen_scratch_range *range)
+{
+	struct fake_backing *fb = pool->backing_data;
+	struct page *pages;
+
+	if (fb->fail_map_in && --fb->fail_map_in == 0)
+		return ERR_PTR(-EIO);
+	pages = kcalloc(range->nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	atomic_inc(&fb->mapped);
+	return pages;
+}
+
+static void fake_unmap(struct xen_scratch_pool *pool,
+		       struct xen_scratch_range *range)
+{
+	struct fake_backing *fb = pool->backing_data;
+
+	kfree(range->first);
+	atomic_dec(&fb->mapped);
+}
+
+static int fake_prepare(struct xen_scratch_pool *pool, struct page *page)
+{
+	struct fake_backing *fb = pool->backing_data;
+
+	if (fb->fail_prepare_in && --fb->fail_prepare_in == 0)
+		return -ENOSPC;
+	return 0;
+}
+
+static const struct xen_scratch_backing fake_backing_ops = {
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.prepare = fake_prepare,
+};
+
+struct scratch_ctx {
+	struct resource iomem;		/* stands in for iomem_resource */
+	struct resource busy[4];	/* things already in "iomem" */
+	struct xen_unused_space space;
+	struct xen_scratch_pool pool;
+	struct fake_backing fb;
+	bool pool_ready;
+};
+
+static int scratch_test_init(struct kunit *test)
+{
+	struct scratch_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->iomem.name = "fake iomem";
+	ctx->iomem.start = SPACE_START;
+	ctx->iomem.end = SPACE_END;
+	ctx->iomem.flags = IORESOURCE_MEM;
+	test->priv = ctx;
+	return 0;
+}
+
+static void scratch_test_exit(struct kunit *test)
+{
+	struct scratch_ctx *ctx = test->priv;
+	unsigned int i;
+
+	if (ctx->pool_ready)
+		KUNIT_EXPECT_EQ(test, xen_scratch_pool_destroy(&ctx->pool), 0);
+	xen_unused_space_destroy(&ctx->space);
+	for (i = 0; i < ARRAY_SIZE(ctx->busy); i++)
+		if (ctx->busy[i].parent)
+			release_resource(&ctx->busy[i]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->fb.mapped), 0);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, ctx->iomem.child, NULL,
+				"resources left behind in the fake iomem");
+}
+
+/* Put something busy at [@start, @end] in the fake iomem. */
+static void add_busy(struct kunit *test, unsigned int i, resource_size_t start,
+		     resource_size_t end)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *res = &ctx->busy[i];
+
+	res->name = "fake device";
+	res->start = start;
+	res->end = end;
+	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	KUNIT_ASSERT_EQ(test, request_resource(&ctx->iomem, res), 0);
+}
+
+/* A pool over @target (the fake iomem itself if NULL). */
+static struct xen_scratch_pool *make_pool(struct kunit *test,
+					  struct resource *target,
+					  unsigned long max_request)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_pool *pool = &ctx->pool;
+
+	pool->target = target ? target : &ctx->iomem;
+	pool->shown_in = &ctx->iomem;
+	pool->space = target == &ctx->space.root ? &ctx->space : NULL;
+	pool->min_addr = SPACE_START;
+	pool->max_addr = SPACE_END;
+	pool->granule = G;
+	pool->max_request = max_request;
+	pool->backing = &fake_backing_ops;
+	pool->backing_data = &ctx->fb;
+	KUNIT_ASSERT_EQ(test, xen_scratch_pool_init(pool), 0);
+	ctx->pool_ready = true;
+	return pool;
+}
+
+/* The "Xen unused space" built from @regions, as the pool's target. */
+static struct resource *make_space(struct kunit *test,
+				   const struct range *regions,
+				   unsigned int nr)
+{
+	struct scratch_ctx *ctx = test->priv;
+
+	KUNIT_ASSERT_GT(test, xen_unused_space_build(&ctx->space, regions, nr,
+						     G, &ctx->iomem), 0);
+	return &ctx->space.root;
+}
+
+static struct xen_scratch_stats stats_of(struct xen_scratch_pool *pool)
+{
+	struct xen_scratch_stats s;
+
+	xen_scratch_stats(pool, &s);
+	return s;
+}
+
+/* Number of direct children of @parent, and the one at @index. */
+static unsigned int children(struct resource *parent, unsigned int index,
+			     struct resource **nth)
+{
+	struct resource *r;
+	unsigned int n = 0;
+
+	for (r = parent->child; r; r = r->sibling, n++)
+		if (n == index && nth)
+			*nth = r;
+	return n;
+}
+
+/* ---- xen_unused_space_build(): trimming, ordering, conflicts ---- */
+
+struct space_case {
+	const char *name;
+	struct range in[4];
+	unsigned int nr_in;
+	bool busy;			/* a device at [7G, 8G - 1] */
+	int ret;
+	struct range out[4];		/* kept regions, ascending */
+};
+
+static const struct space_case space_cases[] = {
+	{ .name = "none", .nr_in = 0, .ret = -ENOENT },
+	{ .name = "one aligned", .nr_in = 1, .ret = 1,
+	  .in = { { A(2), A(6) - 1 } }, .out = { { A(2), A(6) - 1 } } },
+	{ .name = "unaligned is trimmed", .nr_in = 1, .ret = 1,
+	  .in = { { A(2) - 5, A(6) + 7 } }, .out = { { A(2), A(6) - 1 } } },
+	{ .name = "smaller than a granule once aligned", .nr_in = 1,
+	  .ret = -ENOENT, .in = { { A(1) + 1, A(3) - 2 } } },
+	{ .name = "reversed", .nr_in = 1, .ret = -ENOENT,
+	  .in = { { A(6), A(2) } } },
+	{ .name = "unordered are sorted", .nr_in = 3, .ret = 3,
+	  .in = { { A(20), A(21) - 1 }, { A(2), A(3) - 1 },
+		  { A(10), A(12) - 1 } },
+	  .out = { { A(2), A(3) - 1 }, { A(10), A(12) - 1 },
+		   { A(20), A(21) - 1 } } },
+	{ .name = "overlap is skipped", .nr_in = 2, .ret = 1,
+	  .in = { { A(2), A(6) - 1 }, { A(4), A(9) - 1 } },
+	  .out = { { A(2), A(6) - 1 } } },
+	{ .name = "conflict with a device is skipped", .nr_in = 2, .ret = 1,
+	  .busy = true,
+	  .in = { { A(2), A(4) - 1 }, { A(6), A(9) - 1 } },
+	  .out = { { A(2), A(4) - 1 } } },
+};
+
+static void space_case_desc(const struct space_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(space, space_cases, space_case_desc);
+
+static void scratch_test_space_build(struct kunit *test)
+{
+	const struct space_case *c = test->param_value;
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *r = NULL;
+	int ret, i;
+
+	if (c->busy)
+		add_busy(test, 0, A(7), A(8) - 1);
+	ret = xen_unused_space_build(&ctx->space, c->in, c->nr_in, G,
+				     &ctx->iomem);
+	KUNIT_ASSERT_EQ(test, ret, c->ret);
+	if (ret < 0)
+		return;
+
+	KUNIT_EXPECT_EQ(test, ctx->space.nr, (unsigned int)ret);
+	for (i = 0; i < ret; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, ctx->space.regions[i].start,
+				    c->out[i].start, "region %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, ctx->space.regions[i].end,
+				    c->out[i].end, "region %d", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test, ctx->space.regions[i].parent,
+					&ctx->iomem,
+					"region %d not shown in iomem", i);
+	}
+	KUNIT_EXPECT_EQ(test, ctx->space.root.start, c->out[0].start);
+	KUNIT_EXPECT_EQ(test, ctx->space.root.end, c->out[ret - 1].end);
+	/* Between regions the root is busy, so nothing is taken there. */
+	KUNIT_EXPECT_EQ(test, children(&ctx->space.root, 0, &r),
+			(unsigned int)ret - 1);
+	if (ret > 1) {
+		KUNIT_EXPECT_EQ(test, r->start, c->out[0].end + 1);
+		KUNIT_EXPECT_EQ(test, r->end, c->out[1].start - 1);
+	}
+}
+
+/* ---- range selection ---- */
+
+static void scratch_test_takes_lowest_fit(struct kunit *test)
+{
+	struct xen_scratch_pool *pool;
+	struct page *pages[3];
+
+	add_busy(test, 0, A(0), A(2) - 1);
+	add_busy(test, 1, A(3), A(4) - 1);
+	pool = make_pool(test, NULL, 64);
+
+	/* A granule fits in the hole at 2G. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 3, pages), 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 1UL);
+	KUNIT_EXPECT_EQ(test, list_first_entry(&pool->ranges,
+					       struct xen_scratch_range,
+					       link)->res.start, A(2));
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 3, pages), 0);
+}
+
+static void scratch_test_fragmented(struct kunit *test)
+{
+	static const struct range holes[] = {
+		{ A(2), A(3) - 1 }, { A(5), A(6) - 1 }, { A(9), A(10) - 1 },
+	};
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+	unsigned int i = 0;
+
+	pool = make_pool(test, make_space(test, holes, 3), 4 * G_PAGES);
+	pages = kunit_kcalloc(test, 3 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	/* No hole holds three granules: the pool takes them one by one. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 3 * G_PAGES, pages), 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 3UL);
+	list_for_each_entry(range, &pool->ranges, link) {
+		KUNIT_EXPECT_EQ_MSG(test, range->res.start, holes[i].start,
+				    "range %u", i);
+		KUNIT_EXPECT_EQ(test, range->res.end, holes[i].end);
+		i++;
+	}
+	/* And now the space is exhausted. */
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 1, pages), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fill_failures, 1UL);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 3 * G_PAGES, pages), 0);
+}
+
+static void scratch_test_exhausted(struct kunit *test)
+{
+	static const struct range one[] = { { A(2), A(3) - 1 } };
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+
+	pool = make_pool(test, make_space(test, one, 1), 4 * G_PAGES);
+	pages = kunit_kcalloc(test, 2 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 2 * G_PAGES, pages),
+			-ENOMEM);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 1, pages + G_PAGES),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, G_PAGES);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fallbacks, 0UL);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES, pages), 0);
+}
+
+/* Xen unused space first; iomem only once it is exhausted, if allowed. */
+static void scratch_test_fallback_order(struct kunit *test)
+{
+	static const struct range one[] = { { A(8), A(9) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page *a[1], *b[1], **rest;
+
+	rest = kunit_kcalloc(test, G_PAGES, sizeof(*rest), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rest);
+	pool = make_pool(test, make_space(test, one, 1), 4 * G_PAGES);
+	pool->fallback = &ctx->iomem;
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, a), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_PTR_EQ(test, range->res.parent, &ctx->space.root);
+	KUNIT_EXPECT_PTR_EQ(test, range->shown.parent, &ctx->space.regions[0]);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fallbacks, 0UL);
+
+	/* Fill the only range, then one more page must come from iomem. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES - 1, rest), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, b), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_PTR_EQ(test, range->res.parent, &ctx->iomem);
+	KUNIT_EXPECT_EQ(test, range->res.start, A(0));
+	KUNIT_EXPECT_PTR_EQ(test, range->shown.parent, NULL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fallbacks, 1UL);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, b), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES - 1, rest), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, a), 0);
+}
+
+/* "Xen scratch" is shown nested under its region, and goes with it. */
+static void scratch_test_shown_nested(struct kunit *test)
+{
+	static const struct range regions[] = {
+		{ A(4), A(6) - 1 }, { A(10), A(12) - 1 },
+	};
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *region, *scratch = NULL;
+	struct xen_scratch_pool *pool;
+	struct page *pages[2];
+
+	pool = make_pool(test, make_space(test, regions, 2), 64);
+	region = &ctx->space.regions[0];
+	KUNIT_EXPECT_EQ(test, children(&ctx->iomem, 0, NULL), 2U);
+	KUNIT_EXPECT_PTR_EQ(test, region->child, NULL);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, pages), 0);
+	KUNIT_EXPECT_EQ(test, children(&ctx->iomem, 0, NULL), 2U);
+	KUNIT_ASSERT_EQ(test, children(region, 0, &scratch), 1U);
+	KUNIT_EXPECT_STREQ(test, scratch->name, XEN_SCRATCH_NAME);
+	KUNIT_EXPECT_EQ(test, scratch->start, A(4));
+	KUNIT_EXPECT_EQ(test, scratch->end, A(5) - 1);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_reclaim(pool, 0), 1U);
+	KUNIT_EXPECT_PTR_EQ(test, region->child, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->space.root.child->sibling, NULL);
+}
+
+/* A span that turned out to be in use is skipped for good. */
+static void scratch_test_conflict_skipped(struct kunit *test)
+{
+	static const struct range regions[] = { { A(4), A(8) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page *pages[1];
+
+	pool = make_pool(test, make_space(test, regions, 1), 64);
+	/* A device appears inside the region after it was built. */
+	ctx->busy[0] = (struct resource) {
+		.name = "late device", .start = A(4) + PAGE_SIZE,
+		.end = A(4) + 2 * PAGE_SIZE - 1,
+		.flags = IORESOURCE_MEM | IORESOURCE_BUSY,
+	};
+	KUNIT_ASSERT_EQ(test, request_resource(&ctx->space.regions[0],
+					       &ctx->busy[0]), 0);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	range = list_first_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_EQ(test, range->res.start, A(5));
+	KUNIT_EXPECT_EQ(test, stats_of(pool).conflicts, 1UL);
+	/* The device kept its place and parent. */
+	KUNIT_EXPECT_PTR_EQ(test, ctx->busy[0].parent, &ctx->space.regions[0]);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_pool_destroy(pool), 0);
+	ctx->pool_ready = false;
+	release_resource(&ctx->busy[0]);
+}
+
+/* ---- alloc, free, return ---- */
+
+static void scratch_test_pages_distinct(struct kunit *test)
+{
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 4 * G_PAGES);
+	struct xen_scratch_range *range;
+	unsigned int n = 2 * G_PAGES + 3, i;
+	struct page **pages;
+	unsigned long *seen;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	seen = kunit_kcalloc(test, BITS_TO_LONGS(3 * G_PAGES), sizeof(long),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, n, pages), 0);
+	range = list_first_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_ASSERT_EQ(test, range->nr_pages, 3 * G_PAGES);
+	for (i = 0; i < n; i++) {
+		long idx = pages[i] - range->first;
+
+		KUNIT_ASSERT_TRUE_MSG(test, idx >= 0 && idx < 3 * G_PAGES,
+				      "page %u outside its range", i);
+		KUNIT_EXPECT_FALSE_MSG(test, __test_and_set_bit(idx, seen),
+				       "page %ld handed out twice", idx);
+	}
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, (unsigned long)n);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, 3 * G_PAGES - n);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, n, pages), 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 0UL);
+}
+
+/* Alloc/free loops reuse one range; it goes back only once idle enough. */
+static void scratch_test_return_hysteresis(struct kunit *test)
+{
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 64);
+	struct page *pages[8];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1 + i % 8, pages),
+				0);
+		KUNIT_ASSERT_EQ(test, xen_scratch_free(pool, 1 + i % 8, pages),
+				0);
+		/* Freed just now: not idle for a whole minute yet. */
+		KUNIT_ASSERT_EQ(test, xen_scratch_reclaim(pool, 60 * HZ), 0U);
+	}
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fills, 1UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).idle_ranges, 1UL);
+
+	/* A range with a page in use never goes. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_reclaim(pool, 0), 0U);
+	KUNIT_ASSERT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_reclaim(pool, 0), 1U);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 0UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).returns, 1UL);
+	KUNIT_EXPECT_PTR_EQ(test, ((struct scratch_ctx *)test->priv)->iomem.child,
+			    NULL);
+
+	/* And the next allocation takes a new one. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fills, 2UL);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+}
+
+/* Pages come from ranges in use before idle ones, so those can drain. */
+static void scratch_test_prefers_busy_range(struct kunit *test)
+{
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 2 * G_PAGES);
+	struct xen_scratch_range *first, *second;
+	struct page **pages, *one[1];
+
+	pages = kunit_kcalloc(test, 2 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages + G_PAGES),
+			0);
+	first = list_first_entry(&pool->ranges, struct xen_scratch_range, link);
+	second = list_next_entry(first, link);
+	/* Empty the first range entirely and the second by one page. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_free(pool, G_PAGES + 1, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, one), 0);
+	KUNIT_EXPECT_PTR_EQ(test, one[0], pages[G_PAGES]);
+	KUNIT_EXPECT_EQ(test, first->nr_free, first->nr_pages);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, one), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES - 1,
+					       pages + G_PAGES + 1), 0);
+	KUNIT_EXPECT_EQ(test, second->nr_free, second->nr_pages);
+}
+
+/* ---- failures leave nothing behind ---- */
+
+static void scratch_test_map_failure(struct kunit *test)
+{
+	static const struct range one[] = { { A(4), A(6) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_pool *pool;
+	struct page *pages[1];
+
+	pool = make_pool(test, make_space(test, one, 1), 64);
+	ctx->fb.fail_map_in = 1;
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 1, pages), -EIO);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 0UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fill_failures, 1UL);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->space.regions[0].child, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->space.root.child, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->fb.mapped), 0);
+
+	/* The same span is taken when mapping works again. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	KUNIT_EXPECT_EQ(test, ctx->space.regions[0].child->start, A(4));
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+}
+
+static void scratch_test_prepare_failure(struct kunit *test)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 64);
+	struct page *pages[8], *held[2];
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, held), 0);
+	/* Fail on the 6th page of 8: the five already taken come back. */
+	ctx->fb.fail_prepare_in = 6;
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 8, pages), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 2UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, G_PAGES - 2);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 8, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 8, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2, held), 0);
+}
+
+/* ---- bad input ---- */
+
+static void scratch_test_bad_input(struct kunit *test)
+{
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 16);
+	struct page *pages[2], stranger;
+	struct page **many;
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 0, pages), -EINVAL);
+	many = kunit_kcalloc(test, 17, sizeof(*many), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, many);
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 17, many), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, UINT_MAX, many), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 0UL);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, pages), 0);
+
+	/* A page the pool never had. */
+	many[0] = &stranger;
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, many), -EINVAL);
+	/* Inside a range but not on a struct page boundary. */
+	many[0] = (struct page *)((char *)pages[0] + 1);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, many), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 2UL);
+
+	/* A double free, including twice in one call. */
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), -EINVAL);
+	many[0] = pages[1];
+	many[1] = pages[1];
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2, many), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).bad_frees, 4UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 0UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, G_PAGES);
+
+	/* And the pool still works. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, pages), 0);
+	KUNIT_EXPECT_PTR_NE(test, pages[0], pages[1]);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2, pages), 0);
+}
+
+static void scratch_test_bad_pool(struct kunit *test)
+{
+	struct xen_scratch_pool pool = {
+		.target = &((struct scratch_ctx *)test->priv)->iomem,
+		.backing = &fake_backing_ops,
+		.granule = 3 * PAGE_SIZE,
+		.max_request = 1,
+		.max_addr = SPACE_END,
+	};
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_pool_init(&pool), -EINVAL);
+	pool.granule = G;
+	pool.max_addr = 0;
+	KUNIT_EXPECT_EQ(test, xen_scratch_pool_init(&pool), -EINVAL);
+}
+
+/* ---- concurrency ---- */
+
+#define THREADS		4
+#define ROUNDS		300
+
+struct worker {
+	struct kunit *test;
+	struct xen_scratch_pool *pool;
+	struct completion done;
+	u32 seed;
+	int errors;
+};
+
+static int scratch_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct page *pages[40];
+	int i, j;
+
+	for (i = 0; i < ROUNDS; i++) {
+		unsigned int n = 1 + (w->seed = w->seed * 1103515245 + 12345) % 40;
+
+		if (xen_scratch_alloc(w->pool, n, pages)) {
+			w->errors++;
+			continue;
+		}
+		/* Mark the pages: another thread holding one would clash. */
+		for (j = 0; j < n; j++) {
+			if (pages[j]->private)
+				w->errors++;
+			pages[j]->private = (unsigned long)w;
+		}
+		if (i % 16 == 0)
+			cond_resched();
+		for (j = 0; j < n; j++) {
+			if (pages[j]->private != (unsigned long)w)
+				w->errors++;
+			pages[j]->private = 0;
+		}
+		if (xen_scratch_free(w->pool, n, pages))
+			w->errors++;
+		if (i % 50 == 0)
+			xen_scratch_reclaim(w->pool, 0);
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void scratch_test_concurrent(struct kunit *test)
+{
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 64);
+	struct worker *w;
+	int i, errors = 0;
+
+	w = kunit_kcalloc(test, THREADS, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (i = 0; i < THREADS; i++) {
+		struct task_struct *t;
+
+		w[i] = (struct worker) { .test = test, .pool = pool,
+					 .seed = 7 + i };
+		init_completion(&w[i].done);
+		t = kthread_run(scratch_worker, &w[i], "scratch-kunit/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < THREADS; i++) {
+		wait_for_completion(&w[i].done);
+		errors += w[i].errors;
+	}
+	KUNIT_EXPECT_EQ(test, errors, 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 0UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).bad_frees, 0UL);
+	xen_scratch_reclaim(pool, 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 0UL);
+}
+
+static struct kunit_case scratch_test_cases[] = {
+	KUNIT_CASE_PARAM(scratch_test_space_build, space_gen_params),
+	KUNIT_CASE(scratch_test_takes_lowest_fit),
+	KUNIT_CASE(scratch_test_fragmented),
+	KUNIT_CASE(scratch_test_exhausted),
+	KUNIT_CASE(scratch_test_fallback_order),
+	KUNIT_CASE(scratch_test_shown_nested),
+	KUNIT_CASE(scratch_test_conflict_skipped),
+	KUNIT_CASE(scratch_test_pages_distinct),
+	KUNIT_CASE(scratch_test_return_hysteresis),
+	KUNIT_CASE(scratch_test_prefers_busy_range),
+	KUNIT_CASE(scratch_test_map_failure),
+	KUNIT_CASE(scratch_test_prepare_failure),
+	KUNIT_CASE(scratch_test_bad_input),
+	KUNIT_CASE(scratch_test_bad_pool),
+	KUNIT_CASE(scratch_test_concurrent),
+	{}
+};
+
+static struct kunit_suite scratch_test_suite = {
+	.name = "xen_scratch_pool",
+	.init = scratch_test_init,
+	.exit = scratch_test_exit,
+	.test_cases = scratch_test_cases,
+};
+kunit_test_suite(scratch_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the Xen unpopulated-page pool");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unpopulated pages: struct pages with no memory behind them, into which
+ * gntdev, privcmd and the backends map other domains' memory.
+ *
+ * Where their guest-physical addresses come from is decided once, at
+ * boot, in this order:
+ *
+ *  1. arch_xen_unpopulated_init() offers a resource.  An architecture
+ *     that knows what the hypervisor left unused (Arm: the extended
+ *     regions in the device tree; x86: the gaps of the Xen memory map)
+ *     builds "Xen unused space" from it; the default offers
+ *     iomem_resource.
+ *  2. If the architecture offers nothing - it cannot vouch for any
+ *     space, e.g. Arm booted with ACPI - ballooned pages are used, as
+ *     without CONFIG_XEN_UNPOPULATED_ALLOC.  Guessing from
+ *     iomem_resource there could hand out addresses of devices that are
+ *     not described yet.
+ *
+ * Ranges are taken a memory section at a time by the pool in
+ * drivers/xen/scratch_pool.c and show up in /proc/iomem as "Xen scratch",
+ * nested under the "Xen unused space" region they came from.  When every
+ * page of a range has been free for reclaim_delay_ms the range is given
+ * back.  Once the unused space is exhausted, iomem_resource is tried only
+ * if booted with unpopulated_alloc.iomem_fallback=1.
+ *
+ * On x86 PV the P2M entries of a new range are made INVALID before its
+ * struct pages and direct map exist, so that no page table ever points at
+ * a machine frame through them; each page's P2M leaf is allocated before
+ * the page is handed out, so that a grant map never needs memory.
+ */
+
+#define pr_fmt(fmt) "xen:unpopulated: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/errno.h>
+#include <linux/init.h>
+#include <linux/memory_hotplug.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include <asm/page.h>
+
+#include <xen/balloon.h>
+#include <xen/features.h>
+#include <xen/page.h>
+#include <xen/scratch_pool.h>
+#include <xen/xen.h>
+
+/* The most pages one call may ask for: 4 GiB worth. */
+#define XEN_UNPOPULATED_MAX_REQUEST	(SZ_4G >> PAGE_SHIFT)
+
+static bool iomem_fallback;
+module_param(iomem_fallback, bool, 0444);
+MODULE_PARM_DESC(iomem_fallback,
+		 "Take ranges from iomem_resource once the Xen unused space is exhausted");
+
+static unsigned int reclaim_delay_ms = 1000;
+module_param(reclaim_delay_ms, uint, 0644);
+MODULE_PARM_DESC(reclaim_delay_ms,
+		 "How long a range must have been entirely free before it is given back");
+
+static struct xen_scratch_pool xen_unpopulated_pool;
+static struct delayed_work xen_unpopulated_reclaim_work;
+
+enum xen_unpopulated_source {
+	XEN_UNPOPULATED_NOT_READY,
+	XEN_UNPOPULATED_POOL,
+	XEN_UNPOPULATED_BALLOON,
+};
+static enum xen_unpopulated_source xen_unpopulated_source;
+
+/**
+ * arch_xen_unpopulated_init() - offer the space unpopulated pages may use
+ * @res: set to &iomem_resource, or to the @root of a struct
+ *       xen_unused_space made by xen_unused_space_build()
+ *
+ * The default offers iomem_resource.  An architecture overrides this when
+ * it knows better, and returns an error when it cannot vouch for any
+ * space, in which case ballooned pages are used.
+ *
+ * Return: 0 or a negative error.
+ */
+int __weak __init arch_xen_unpopulated_init(struct resource **res)
+{
+	*res = &iomem_resource;
+	return 0;
+}
+
+static bool xen_unpopulated_pv(void)
+{
+	return IS_ENABLED(CONFIG_XEN_HAVE_PVMMU) &&
+	       !xen_feature(XENFEAT_auto_translated_physmap);
+}
+
+static struct page *xen_unpopulated_map(struct xen_scratch_pool *pool,
+					struct xen_scratch_range *range)
+{
+	struct dev_pagemap *pgmap;
+	void *vaddr;
+
+	pgmap = kzalloc(sizeof(*pgmap), GFP_KERNEL);
+	if (!pgmap)
+		return ERR_PTR(-ENOMEM);
+
+	pgmap->type = MEMORY_DEVICE_GENERIC;
+	pgmap->range.start = range->res.start;
+	pgmap->range.end = range->res.end;
+	pgmap->nr_range = 1;
+	pgmap->owner = range;
+
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	if (xen_unpopulated_pv()) {
+		unsigned long pfn = PFN_DOWN(range->res.start);
+		unsigned long i;
+
+		/*
+		 * The entries are left INVALID on failure: the range is
+		 * known not to be anything else's.
+		 */
+		for (i = 0; i < range->nr_pages; i++) {
+			if (!set_phys_to_machine(pfn + i, INVALID_P2M_ENTRY)) {
+				pr_warn("no P2M entry for pfn %#lx, range %pR not added\n",
+					pfn + i, &range->res);
+				kfree(pgmap);
+				return ERR_PTR(-ENOMEM);
+			}
+		}
+	}
+#endif
+
+	vaddr = memremap_pages(pgmap, NUMA_NO_NODE);
+	if (IS_ERR(vaddr)) {
+		pr_err("cannot map %pR: %ld\n", &range->res, PTR_ERR(vaddr));
+		kfree(pgmap);
+		return vaddr;
+	}
+	range->backing_data = pgmap;
+	return virt_to_page(vaddr);
+}
+
+static void xen_unpopulated_unmap(struct xen_scratch_pool *pool,
+				  struct xen_scratch_range *range)
+{
+	struct dev_pagemap *pgmap = range->backing_data;
+
+	memunmap_pages(pgmap);
+	kfree(pgmap);
+	range->backing_data = NULL;
+}
+
+static int xen_unpopulated_prepare(struct xen_scratch_pool *pool,
+				   struct page *page)
+{
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	if (xen_unpopulated_pv())
+		return xen_alloc_p2m_entry(page_to_pfn(page));
+#endif
+	return 0;
+}
+
+static const struct xen_scratch_backing xen_unpopulated_backing = {
+	.map = xen_unpopulated_map,
+	.unmap = xen_unpopulated_unmap,
+	.prepare = xen_unpopulated_prepare,
+};
+
+static void xen_unpopulated_reclaim(struct work_struct *work)
+{
+	unsigned long delay = msecs_to_jiffies(reclaim_delay_ms);
+	struct xen_scratch_stats stats;
+
+	xen_scratch_reclaim(&xen_unpopulated_pool, delay);
+	xen_scratch_stats(&xen_unpopulated_pool, &stats);
+	if (stats.idle_ranges)
+		schedule_delayed_work(&xen_unpopulated_reclaim_work, delay);
+}
+
+/* Whether the pool may be used; warns about calls before boot chose. */
+static bool xen_unpopulated_use_pool(void)
+{
+	enum xen_unpopulated_source src = smp_load_acquire(&xen_unpopulated_source);
+
+	WARN_ONCE(src == XEN_UNPOPULATED_NOT_READY,
+		  "xen:unpopulated: used before its initcall\n");
+	return src == XEN_UNPOPULATED_POOL;
+}
+
+/**
+ * xen_alloc_unpopulated_pages() - take unpopulated pages
+ * @nr_pages: how many
+ * @pages:    receives them
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (with a warning) for a bad @nr_pages or a call
+ * before boot chose where pages come from, or -ENOMEM.
+ */
+int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
+{
+	switch (smp_load_acquire(&xen_unpopulated_source)) {
+	case XEN_UNPOPULATED_BALLOON:
+		return xen_alloc_ballooned_pages(nr_pages, pages);
+	case XEN_UNPOPULATED_POOL:
+		return xen_scratch_alloc(&xen_unpopulated_pool, nr_pages, pages);
+	default:
+		xen_unpopulated_use_pool();
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
+
+/**
+ * xen_free_unpopulated_pages() - give unpopulated pages back
+ * @nr_pages: how many
+ * @pages:    the pages, from xen_alloc_unpopulated_pages()
+ *
+ * A page that was not handed out, or is freed twice, is refused with a
+ * warning and left alone.
+ *
+ * Context: process context.
+ */
+void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
+{
+	if (smp_load_acquire(&xen_unpopulated_source) == XEN_UNPOPULATED_BALLOON) {
+		xen_free_ballooned_pages(nr_pages, pages);
+		return;
+	}
+	if (!xen_unpopulated_use_pool())
+		return;
+
+	xen_scratch_free(&xen_unpopulated_pool, nr_pages, pages);
+	schedule_delayed_work(&xen_unpopulated_reclaim_work,
+			      msecs_to_jiffies(reclaim_delay_ms));
+}
+EXPORT_SYMBOL(xen_free_unpopulated_pages);
+
+static int xen_unpopulated_show(struct seq_file *m, void *v)
+{
+	if (xen_unpopulated_source == XEN_UNPOPULATED_BALLOON) {
+		seq_puts(m, "source: ballooned pages\n");
+		return 0;
+	}
+	seq_printf(m, "reclaim delay: %u ms\n", reclaim_delay_ms);
+	xen_scratch_show(&xen_unpopulated_pool, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xen_unpopulated);
+
+static void __init xen_unpopulated_debugfs(void)
+{
+	struct dentry *dir = debugfs_lookup("xen", NULL);
+
+	if (!dir)
+		dir = debugfs_create_dir("xen", NULL);
+	debugfs_create_file("unpopulated", 0444, dir, NULL,
+			    &xen_unpopulated_fops);
+	dput(dir);
+}
+
+static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
+{
+	struct range mhp = mhp_get_pluggable_range(true);
+
+	pool->min_addr = mhp.start;
+	pool->max_addr = mhp.end;
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	/* A pfn the P2M cannot describe cannot be grant mapped. */
+	if (xen_unpopulated_pv())
+		pool->max_addr = min_t(u64, pool->max_addr,
+				       PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
+#endif
+	return pool->max_addr > pool->min_addr ? 0 : -ENOSPC;
+}
+
+/*
+ * Late, so that on x86 every built-in driver and the PCI host bridges
+ * have claimed their windows before the arch looks for unused space.
+ */
+static int __init xen_unpopulated_init(void)
+{
+	struct xen_scratch_pool *pool = &xen_unpopulated_pool;
+	struct resource *res = NULL;
+	int ret;
+
+	if (!xen_domain())
+		return -ENODEV;
+
+	INIT_DELAYED_WORK(&xen_unpopulated_reclaim_work, xen_unpopulated_reclaim);
+
+	ret = arch_xen_unpopulated_init(&res);
+	if (!ret && !res)
+		ret = -ENOENT;
+	if (!ret) {
+		pool->target = res;
+		if (res != &iomem_resource)
+			pool->space = container_of(res, struct xen_unused_space,
+						   root);
+		pool->fallback = res != &iomem_resource && iomem_fallback ?
+				 &iomem_resource : NULL;
+		pool->shown_in = &iomem_resource;
+		pool->granule = PAGES_PER_SECTION << PAGE_SHIFT;
+		pool->max_request = XEN_UNPOPULATED_MAX_REQUEST;
+		pool->backing = &xen_unpopulated_backing;
+		ret = xen_unpopulated_limits(pool);
+	}
+	if (!ret)
+		ret = xen_scratch_pool_init(pool);
+
+	if (ret) {
+		pr_info("no address space to use (%d): using ballooned pages\n",
+			ret);
+		smp_store_release(&xen_unpopulated_source,
+				  XEN_UNPOPULATED_BALLOON);
+	} else {
+		pr_info("ranges come from %s%s, below %pa\n", res->name,
+			pool->fallback ? ", then iomem_resource" : "",
+			&pool->max_addr);
+		smp_store_release(&xen_unpopulated_source,
+				  XEN_UNPOPULATED_POOL);
+	}
+	xen_unpopulated_debugfs();
+	return 0;
+}
+late_initcall(xen_unpopulated_init);
