@@ -93,7 +93,9 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	result_lines series "$B/build/series.sh" --check
 	result_lines lint "$B/lint.sh"
 	xen=$("$B/build/xen.sh") || die "cannot provide Xen"
-	initrd=$("$B/build/initramfs.sh") || die "cannot build the initramfs"
+	mods=$("$B/build/modules.sh" "$kout") || die "cannot build the test modules"
+	initrd=$("$B/build/initramfs.sh" --extra "$mods") ||
+		die "cannot build the initramfs"
 
 	# The harness must notice a guest that dies: boot one that panics
 	# (no /init to run, no root to mount) and expect "crashed", fast.

@@ -18,7 +18,8 @@ $(python3 "$B/boot/xenboot.py" --list-layouts)"
 
 out=$("$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}) || exit 1
 xen=$("$B/build/xen.sh" --flavour "${XEN_FLAVOUR:-debian}") || exit 1
-initrd=$("$B/build/initramfs.sh") || exit 1
+mods=$("$B/build/modules.sh" "$out") || exit 1
+initrd=$("$B/build/initramfs.sh" --extra "$mods") || exit 1
 
 progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"
 python3 "$B/boot/boottest.py" show --layout "$LAYOUT" --xen "$xen" \

@@ -57,6 +57,14 @@ def show(args):
                               "pages yet)"]:
         print("  " + line)
 
+    held = [line.split(": ", 1)[1] for line in
+            checks.block(res, "unpopulated") or []
+            if line.startswith("iomem_64: ")]
+    if held:
+        print("/proc/iomem while 64 unpopulated pages are held:")
+        for line in held:
+            print("  " + line)
+
     print("P2M (/sys/kernel/debug/xen/mmu/p2m):")
     p2m = checks.block(res, "p2m") or []
     for line in p2m[:40]:

@@ -378,11 +378,104 @@ def check_grant(res):
     if "pattern: ok (0 words differ)" not in " ".join(lines) or \
             rc != ["@@@XENMM-RC 0@@@"]:
         return False, "; ".join(lines[-4:]) or "no grant block"
-    mapped = [x for x in lines if x.startswith("iomem_mapped:")]
-    if not any("Xen scratch" in x for x in mapped):
-        return False, f"no Xen scratch in /proc/iomem while mapped: {mapped}"
+    mapped = [x for x in lines
+              if x.startswith("iomem_mapped:") and "Xen scratch" in x]
+    if not mapped:
+        return False, "no Xen scratch in /proc/iomem while mapped"
     scratch = mapped[0].split(": ", 1)[1].strip()
     return True, f"grant mapped and read back through unpopulated page ({scratch})"
+
+
+def tagged(lines):
+    """"tag: rest" lines as {tag: [rest, ...]}, rest keeping its indent."""
+    out = {}
+    for line in lines:
+        tag, sep, rest = line.partition(": ")
+        if sep:
+            out.setdefault(tag, []).append(rest)
+    return out
+
+
+def overlapping(a, b):
+    """Inclusive [s, e] pairs of a that overlap one of b's."""
+    return [(s, e) for s, e in a for bs, be in b if s <= be and bs <= e]
+
+
+UNPOPULATED_SIZES = (1, 64, 1024)
+
+
+def check_unpopulated(res):
+    """Unpopulated pages: 1, 64 and 1024 pages taken through the test module
+    are ZONE_DEVICE, not RAM, P2M INVALID with leaves of their own, and lie
+    in "Xen scratch" ranges nested under "Xen unused space" (when the guest
+    has one), which avoids every entry of the machine memory map Xen
+    printed; the ranges are gone from /proc/iomem once freed."""
+    lines = block(res, "unpopulated")
+    if lines is None:
+        return False, "no unpopulated block"
+    rc = [x for x in res["blocks"]["unpopulated"] if x.startswith("@@@XENMM-RC ")]
+    t = tagged(lines)
+    if rc != ["@@@XENMM-RC 0@@@"]:
+        return False, "; ".join(lines[-4:])
+
+    def scratch_and_unused(tag):
+        entries = parse_iomem(t.get(tag, []))
+        return ([(d, s, e) for d, s, e, n in entries if n == "Xen scratch"],
+                [(s, e) for d, s, e, n in entries
+                 if d == 0 and n == "Xen unused space"])
+
+    scratch, unused = scratch_and_unused("iomem_before")
+    if scratch:
+        return False, "Xen scratch in /proc/iomem before any allocation"
+    machine = [(s, e - 1) for s, e, _ in xen_machine_map(res)]
+    if unused and not machine:
+        return False, "no machine memory map in Xen's log to compare with"
+    bad = overlapping(unused, machine)
+    if bad:
+        return False, f"Xen unused space overlaps the machine map: {bad}"
+    if any(s < 1 << 32 for s, _ in unused):
+        return False, f"Xen unused space below 4 GiB: {unused}"
+
+    shown = []
+    for n in UNPOPULATED_SIZES:
+        h = dict(x.split(": ", 1) for x in t.get(f"hold_{n}", []) if ": " in x)
+        want = {"held": n, "zone_device": n, "ram": 0, "p2m_invalid": n,
+                "p2m_leaf": n}
+        for key, value in want.items():
+            if key.startswith("p2m") and key not in h and \
+                    "PV" not in " ".join(block(res, "guest") or []):
+                continue
+            if h.get(key) != str(value):
+                return False, f"{n} pages: {key} is {h.get(key)}, want {value}"
+        pfns = [tuple(int(x, 16) for x in r.split("-"))
+                for r in h.get("pfns", "").split()]
+        if sum(b - a + 1 for a, b in pfns) != n:
+            return False, f"{n} pages: pfn ranges {h.get('pfns')} do not add up"
+        scratch, unused_now = scratch_and_unused(f"iomem_{n}")
+        if not scratch:
+            return False, f"{n} pages: no Xen scratch in /proc/iomem"
+        for a, b in pfns:
+            lo, hi = a << 12, ((b + 1) << 12) - 1
+            if not any(s <= lo and hi <= e for _, s, e in scratch):
+                return False, f"{n} pages: pfns {a:#x}-{b:#x} outside Xen scratch"
+        for d, s, e in scratch:
+            if unused and (d != 1 or not any(us <= s and e <= ue
+                                             for us, ue in unused_now)):
+                return False, (f"{n} pages: Xen scratch {s:#x}-{e:#x} not "
+                               "nested in Xen unused space")
+            if not unused and d != 0:
+                return False, f"{n} pages: Xen scratch {s:#x}-{e:#x} nested"
+            shown.append(f"{s:x}-{e:x}")
+
+    scratch, _ = scratch_and_unused("iomem_after")
+    if scratch:
+        return False, f"Xen scratch still in /proc/iomem after freeing: {scratch}"
+    stats = dict(x.split(": ", 1) for x in t.get("stats", []) if ": " in x)
+    if stats.get("bad frees") != "0":
+        return False, f"provider reports bad frees: {stats.get('bad frees')}"
+    where = "in Xen unused space" if unused else "top-level (iomem_resource)"
+    return True, (f"1/64/1024 pages unbacked in Xen scratch "
+                  f"{', '.join(sorted(set(shown)))} {where}; returned after")
 
 
 DOM0_CHECKS = [
@@ -396,6 +489,7 @@ DOM0_CHECKS = [
     ("p2m-populated", check_p2m_populated),
     ("balloon", check_balloon),
     ("grant", check_grant),
+    ("unpopulated", check_unpopulated),
 ]
 
 

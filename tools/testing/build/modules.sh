@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test modules against a built kernel and lay them out as an
+# initramfs overlay (for initramfs.sh --extra).
+#
+#   modules.sh OUT
+#
+# OUT is the kernel's O= directory (what kernel.sh prints).  The overlay
+# holds lib/xenmm/*.ko and the /etc/xenmm.d/ snippets that drive them.
+# Prints the overlay's directory on stdout.
+
+source "$(dirname "$0")/common.sh"
+
+[ $# -eq 1 ] || die "usage: modules.sh KERNEL_OUT_DIR"
+out=$1
+[ -f "$out/Module.symvers" ] ||
+	die "$out: not a kernel build with modules (no Module.symvers)"
+grep -q '^CONFIG_MODULES=y' "$out/.config" ||
+	die "$out: kernel built without CONFIG_MODULES"
+
+src=$XENMM_TOP/tools/testing/unpopulated
+key=$(hash_of "$src"/Kbuild "$src"/*.c "$src"/*.sh "$out/Module.symvers" \
+	"$out/include/generated/utsrelease.h")
+overlay=$XENMM_CACHE/modules/overlay-$key
+if [ ! -d "$overlay" ]; then
+	build=$XENMM_CACHE/modules/build
+	rm -rf "$build" "$overlay.tmp"
+	mkdir -p "$build" "$overlay.tmp/lib/xenmm" "$overlay.tmp/etc/xenmm.d"
+	cp "$src"/Kbuild "$src"/*.c "$build"/
+	progress "building test modules against $out"
+	run_logged "$XENMM_LOGS/modules.log" \
+		make -C "$out" M="$build" -j"$XENMM_JOBS" modules ||
+		die "test modules did not build (log: $XENMM_LOGS/modules.log)"
+	cp "$build"/*.ko "$overlay.tmp/lib/xenmm/"
+	cp "$src"/*.sh "$overlay.tmp/etc/xenmm.d/"
+	mv "$overlay.tmp" "$overlay"
+fi
+echo "$overlay"

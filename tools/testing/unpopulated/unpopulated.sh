@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# Boot test of unpopulated-alloc, sourced by the test initramfs's /init
+# from /etc/xenmm.d/.  Takes 1, 64 and 1024 unpopulated pages through
+# xen_unpopulated_test.ko and prints, for each, what the module saw and
+# the Xen lines of /proc/iomem while they were held; then waits for the
+# provider to give its ranges back.  tools/testing/boot/checks.py checks it.
+
+UNPOP_STATS=/sys/kernel/debug/xen/unpopulated
+UNPOP_HOLD=/sys/kernel/debug/xen_unpopulated_test/hold
+
+# unpop_iomem TAG: the Xen lines of /proc/iomem, each prefixed with TAG.
+unpop_iomem()
+{
+	grep -E ': Xen (scratch|unused space)$' /proc/iomem | sed "s/^/$1: /"
+	return 0
+}
+
+# unpop_wait_empty: wait up to 10 s until the provider holds no range.
+unpop_wait_empty()
+{
+	local i
+
+	for i in $(seq 100); do
+		grep -q '^ranges: 0 ' "$UNPOP_STATS" && return 0
+		usleep 100000
+	done
+	echo "provider still holds ranges after 10 s"
+	return 1
+}
+
+unpopulated_test()
+{
+	local n rc=0
+
+	[ -r "$UNPOP_STATS" ] || { echo "no $UNPOP_STATS"; return 1; }
+	insmod /lib/xenmm/xen_unpopulated_test.ko || return 1
+	unpop_wait_empty || rc=1
+	unpop_iomem iomem_before
+	for n in 1 64 1024; do
+		echo "$n" >"$UNPOP_HOLD" || rc=1
+		sed "s/^/hold_$n: /" "$UNPOP_HOLD"
+		unpop_iomem "iomem_$n"
+		echo 0 >"$UNPOP_HOLD" || rc=1
+	done
+	unpop_wait_empty || rc=1
+	unpop_iomem iomem_after
+	sed 's/^/stats: /' "$UNPOP_STATS"
+	rmmod xen_unpopulated_test || rc=1
+	return $rc
+}
+
+section unpopulated unpopulated_test

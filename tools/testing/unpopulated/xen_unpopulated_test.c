@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot-test module for unpopulated-alloc, built against the booted kernel
+ * (tools/testing/build/modules.sh) and driven by
+ * tools/testing/unpopulated/unpopulated.sh in the test initramfs.
+ *
+ * Writing N to /sys/kernel/debug/xen_unpopulated_test/hold takes N
+ * unpopulated pages and keeps them; writing 0 gives them back.  Reading
+ * the file reports what the held pages are, as the kernel sees them, for
+ * the harness to check against /proc/iomem:
+ *
+ *   held: N            pages held (or "alloc: <errno>" if the last take failed)
+ *   pfns: a-b c-d ...  their pfns, as inclusive hex ranges
+ *   zone_device: N     how many are ZONE_DEVICE pages
+ *   ram: N             how many have System RAM behind them
+ *   p2m_invalid: N     x86 PV: how many read INVALID_P2M_ENTRY
+ *   p2m_leaf: N        x86 PV: how many have a P2M leaf of their own
+ */
+
+#include <linux/debugfs.h>
+#include <linux/ioport.h>
+#include <linux/kstrtox.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include <xen/page.h>
+#include <xen/xen.h>
+
+/* Upper bound on one request, well above what the boot test asks for. */
+#define TEST_MAX_PAGES	4096
+
+static DEFINE_MUTEX(test_lock);
+static struct page **held;
+static unsigned int nr_held;
+static int last_error;
+static struct dentry *test_dir;
+
+static bool test_pv(void)
+{
+	return IS_ENABLED(CONFIG_XEN_HAVE_PVMMU) &&
+	       !xen_feature(XENFEAT_auto_translated_physmap);
+}
+
+static int test_cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = page_to_pfn(*(struct page * const *)a);
+	unsigned long y = page_to_pfn(*(struct page * const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+static int test_show(struct seq_file *m, void *v)
+{
+	unsigned int i, zone_device = 0, ram = 0, invalid = 0, leaf = 0;
+	struct page **sorted;
+	unsigned long pfn;
+
+	mutex_lock(&test_lock);
+	if (last_error) {
+		seq_printf(m, "alloc: %d\n", last_error);
+		goto out;
+	}
+	seq_printf(m, "held: %u\n", nr_held);
+	if (!nr_held)
+		goto out;
+
+	sorted = kmemdup(held, nr_held * sizeof(*held), GFP_KERNEL);
+	if (!sorted) {
+		seq_puts(m, "pfns: (no memory to sort)\n");
+		goto out;
+	}
+	sort(sorted, nr_held, sizeof(*sorted), test_cmp_pfn, NULL);
+	seq_puts(m, "pfns:");
+	for (i = 0; i < nr_held; i++) {
+		pfn = page_to_pfn(sorted[i]);
+		if (i && pfn == page_to_pfn(sorted[i - 1]) + 1)
+			continue;
+		seq_printf(m, " %#lx", pfn);
+		while (i + 1 < nr_held &&
+		       page_to_pfn(sorted[i + 1]) == page_to_pfn(sorted[i]) + 1)
+			i++;
+		seq_printf(m, "-%#lx", page_to_pfn(sorted[i]));
+	}
+	seq_putc(m, '\n');
+	kfree(sorted);
+
+	for (i = 0; i < nr_held; i++) {
+		pfn = page_to_pfn(held[i]);
+		zone_device += is_zone_device_page(held[i]);
+		ram += page_is_ram(pfn);
+#ifdef CONFIG_XEN_HAVE_PVMMU
+		if (test_pv()) {
+			unsigned long *node;
+
+			invalid += __pfn_to_mfn(pfn) == INVALID_P2M_ENTRY;
+			/* Not a shared sentinel: a grant map needs no memory. */
+			node = p2m_tree_leaf(&xen_p2m_tree, pfn);
+			leaf += node != xen_p2m_tree.missing_leaf &&
+				node != xen_p2m_tree.identity_leaf;
+		}
+#endif
+	}
+	seq_printf(m, "zone_device: %u\nram: %u\n", zone_device, ram);
+	if (test_pv())
+		seq_printf(m, "p2m_invalid: %u\np2m_leaf: %u\n", invalid, leaf);
+out:
+	mutex_unlock(&test_lock);
+	return 0;
+}
+
+static int test_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, test_show, NULL);
+}
+
+static void test_release_held(void)
+{
+	if (nr_held)
+		xen_free_unpopulated_pages(nr_held, held);
+	kfree(held);
+	held = NULL;
+	nr_held = 0;
+}
+
+static ssize_t test_write(struct file *file, const char __user *buf,
+			  size_t len, loff_t *ppos)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (n > TEST_MAX_PAGES)
+		return -E2BIG;
+
+	mutex_lock(&test_lock);
+	test_release_held();
+	last_error = 0;
+	if (n) {
+		held = kcalloc(n, sizeof(*held), GFP_KERNEL);
+		ret = held ? xen_alloc_unpopulated_pages(n, held) : -ENOMEM;
+		if (ret) {
+			kfree(held);
+			held = NULL;
+			last_error = ret;
+		} else {
+			nr_held = n;
+		}
+	}
+	mutex_unlock(&test_lock);
+	return ret ?: len;
+}
+
+static const struct file_operations test_fops = {
+	.owner = THIS_MODULE,
+	.open = test_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = test_write,
+};
+
+static int __init test_init(void)
+{
+	if (!xen_domain())
+		return -ENODEV;
+	test_dir = debugfs_create_dir("xen_unpopulated_test", NULL);
+	debugfs_create_file("hold", 0600, test_dir, NULL, &test_fops);
+	return 0;
+}
+
+static void __exit test_exit(void)
+{
+	debugfs_remove_recursive(test_dir);
+	mutex_lock(&test_lock);
+	test_release_held();
+	mutex_unlock(&test_lock);
+}
+
+module_init(test_init);
+module_exit(test_exit);
+MODULE_DESCRIPTION("Boot test of Xen unpopulated-alloc");
+MODULE_LICENSE("GPL");
