@@ -720,6 +720,7 @@ static struct kunit_suite scratch_test_suite = {
 	.exit = scratch_test_exit,
 	.test_cases = scratch_test_cases,
 };
+
 kunit_test_suite(scratch_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the Xen unpopulated-page pool");

@@ -72,6 +72,7 @@ enum xen_unpopulated_source {
 	XEN_UNPOPULATED_POOL,
 	XEN_UNPOPULATED_BALLOON,
 };
+
 static enum xen_unpopulated_source xen_unpopulated_source;
 
 /**
@@ -180,10 +181,26 @@ static void xen_unpopulated_reclaim(struct work_struct *work)
 		schedule_delayed_work(&xen_unpopulated_reclaim_work, delay);
 }
 
+/*
+ * Where pages come from.  Set once by xen_unpopulated_init(), with release
+ * semantics so that whoever reads the source also sees the pool ready.
+ */
+static enum xen_unpopulated_source xen_unpopulated_source_get(void)
+{
+	/* Pairs with xen_unpopulated_source_set(). */
+	return smp_load_acquire(&xen_unpopulated_source);
+}
+
+static void __init xen_unpopulated_source_set(enum xen_unpopulated_source src)
+{
+	/* Pairs with xen_unpopulated_source_get(). */
+	smp_store_release(&xen_unpopulated_source, src);
+}
+
 /* Whether the pool may be used; warns about calls before boot chose. */
 static bool xen_unpopulated_use_pool(void)
 {
-	enum xen_unpopulated_source src = smp_load_acquire(&xen_unpopulated_source);
+	enum xen_unpopulated_source src = xen_unpopulated_source_get();
 
 	WARN_ONCE(src == XEN_UNPOPULATED_NOT_READY,
 		  "xen:unpopulated: used before its initcall\n");
@@ -201,7 +218,7 @@ static bool xen_unpopulated_use_pool(void)
  */
 int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
-	switch (smp_load_acquire(&xen_unpopulated_source)) {
+	switch (xen_unpopulated_source_get()) {
 	case XEN_UNPOPULATED_BALLOON:
 		return xen_alloc_ballooned_pages(nr_pages, pages);
 	case XEN_UNPOPULATED_POOL:
@@ -225,7 +242,7 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
  */
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
-	if (smp_load_acquire(&xen_unpopulated_source) == XEN_UNPOPULATED_BALLOON) {
+	if (xen_unpopulated_source_get() == XEN_UNPOPULATED_BALLOON) {
 		xen_free_ballooned_pages(nr_pages, pages);
 		return;
 	}
@@ -313,14 +330,12 @@ static int __init xen_unpopulated_init(void)
 	if (ret) {
 		pr_info("no address space to use (%d): using ballooned pages\n",
 			ret);
-		smp_store_release(&xen_unpopulated_source,
-				  XEN_UNPOPULATED_BALLOON);
+		xen_unpopulated_source_set(XEN_UNPOPULATED_BALLOON);
 	} else {
 		pr_info("ranges come from %s%s, below %pa\n", res->name,
 			pool->fallback ? ", then iomem_resource" : "",
 			&pool->max_addr);
-		smp_store_release(&xen_unpopulated_source,
-				  XEN_UNPOPULATED_POOL);
+		xen_unpopulated_source_set(XEN_UNPOPULATED_POOL);
 	}
 	xen_unpopulated_debugfs();
 	return 0;

@@ -107,7 +107,7 @@ struct xen_scratch_pool {
 	const struct xen_scratch_backing *backing;
 	void *backing_data;
 
-	struct mutex lock;
+	struct mutex lock;		/* serialises the fields below */
 	struct list_head ranges;
 	struct list_head blocked;
 	struct xen_scratch_stats stats;

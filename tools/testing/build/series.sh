@@ -60,7 +60,7 @@ python3 - "$out"/0000-cover-letter.patch <<'PY'
 import sys
 p = sys.argv[1]
 s = open(p).read()
-s = s.replace("*** SUBJECT HERE ***", "xen/p2m: a three-level P2M tree for x86 PV guests")
+s = s.replace("*** SUBJECT HERE ***", "xen: a three-level P2M tree for x86 PV, and unpopulated pages from unused space")
 s = s.replace("*** BLURB HERE ***", """This series replaces the x86 PV P2M's virtually mapped linear list by a
 three-level tree (top -> mid -> leaf pages) with shared missing and
 identity sentinels at the leaf and mid level, so that wholly missing or
@@ -72,7 +72,16 @@ knows nothing of Xen and is tested on UML with KUnit and on the host.
 Patch 1 adds a KUnit suite that checks a running PV guest's P2M against
 Xen's memory map and M2P, passing with the current code first.
 Patch 2 adds the tree, patch 3 moves x86 PV onto it, patch 4 adds a
-lookup benchmark to debugfs.""")
+lookup benchmark to debugfs.
+
+Patches 5-7 rewrite unpopulated-alloc on a pool
+(drivers/xen/scratch_pool.c) that takes section-sized ranges from the
+"Xen unused space" the architecture finds, shows each as "Xen scratch"
+nested under it in /proc/iomem, refuses strangers and double frees, and
+gives a range back once it has been idle.  On x86 the unused space is
+the gaps of the Xen memory map above 4 GiB (upstream took dom0's ranges
+from machine RAM it does not own).  Patch 6 fixes x86 hot-remove on Xen
+PV, which freed page-table pages the hypervisor still held read-only.""")
 open(p, "w").write(s)
 PY
 echo "series: $(ls "$out" | wc -l) files in $out" >&2

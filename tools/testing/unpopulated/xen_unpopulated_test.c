@@ -71,8 +71,8 @@ static int test_show(struct seq_file *m, void *v)
 
 	sorted = kmemdup(held, nr_held * sizeof(*held), GFP_KERNEL);
 	if (!sorted) {
-		seq_puts(m, "pfns: (no memory to sort)\n");
-		goto out;
+		mutex_unlock(&test_lock);
+		return -ENOMEM;
 	}
 	sort(sorted, nr_held, sizeof(*sorted), test_cmp_pfn, NULL);
 	seq_puts(m, "pfns:");
