@@ -200,6 +200,9 @@ static void xen_scratch_put(struct xen_scratch_pool *pool,
 			    struct xen_scratch_range *range, unsigned long bit)
 {
 	__clear_bit(bit, range->in_use);
+	/* Reuse the lowest free page next: no scan past the in-use ones. */
+	if (bit < range->hint)
+		range->hint = bit;
 	range->nr_free++;
 	pool->stats.pages_free++;
 	pool->stats.pages_used--;
@@ -222,6 +225,18 @@ xen_scratch_find(struct xen_scratch_pool *pool, struct page *page)
 			return range;
 	}
 	return NULL;
+}
+
+/* Give back @nr pages this pool has just handed out. */
+static void xen_scratch_untake_pages(struct xen_scratch_pool *pool,
+				     struct page **pages, unsigned long nr)
+{
+	struct xen_scratch_range *range;
+
+	while (nr--) {
+		range = xen_scratch_find(pool, pages[nr]);
+		xen_scratch_put(pool, range, pages[nr] - range->first);
+	}
 }
 
 /*
@@ -268,12 +283,7 @@ static long xen_scratch_take_pages(struct xen_scratch_pool *pool,
 	return got;
 
 undo:
-	while (got--) {
-		struct page *page = pages[got];
-
-		range = xen_scratch_find(pool, page);
-		xen_scratch_put(pool, range, page - range->first);
-	}
+	xen_scratch_untake_pages(pool, pages, got);
 	return ret;
 }
 
@@ -314,13 +324,7 @@ int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 	more = xen_scratch_take_pages(pool, nr_pages - got, pages + got, true);
 	if (more < 0) {
 		/* Give back what the first pass took. */
-		while (got--) {
-			struct page *page = pages[got];
-			struct xen_scratch_range *range;
-
-			range = xen_scratch_find(pool, page);
-			xen_scratch_put(pool, range, page - range->first);
-		}
+		xen_scratch_untake_pages(pool, pages, got);
 		ret = more;
 		goto out;
 	}
@@ -522,6 +526,30 @@ int xen_scratch_pool_destroy(struct xen_scratch_pool *pool)
 	return busy ? -EBUSY : 0;
 }
 
+/* Every space xen_unused_space_build() made, for xen_unused_space_of(). */
+static LIST_HEAD(xen_unused_spaces);
+static DEFINE_MUTEX(xen_unused_spaces_lock);
+
+/**
+ * xen_unused_space_of() - the unused space a resource is the root of
+ * @res: a resource, e.g. what arch_xen_unpopulated_init() offered
+ *
+ * Return: the space built with xen_unused_space_build() whose root is
+ * @res, or NULL if @res is something else (iomem_resource, or a resource
+ * an architecture made by other means).
+ */
+struct xen_unused_space *xen_unused_space_of(struct resource *res)
+{
+	struct xen_unused_space *space, *found = NULL;
+
+	mutex_lock(&xen_unused_spaces_lock);
+	list_for_each_entry(space, &xen_unused_spaces, link)
+		if (&space->root == res)
+			found = space;
+	mutex_unlock(&xen_unused_spaces_lock);
+	return found;
+}
+
 static int xen_range_cmp(const void *a, const void *b)
 {
 	const struct range *x = a, *y = b;
@@ -631,6 +659,9 @@ int xen_unused_space_build(struct xen_unused_space *space,
 		if (res->start <= res->end)
 			request_resource(&space->root, res);
 	}
+	mutex_lock(&xen_unused_spaces_lock);
+	list_add(&space->link, &xen_unused_spaces);
+	mutex_unlock(&xen_unused_spaces_lock);
 	ret = kept;
 out:
 	kfree(sorted);
@@ -647,6 +678,11 @@ void xen_unused_space_destroy(struct xen_unused_space *space)
 {
 	unsigned int i;
 
+	if (space->nr) {
+		mutex_lock(&xen_unused_spaces_lock);
+		list_del(&space->link);
+		mutex_unlock(&xen_unused_spaces_lock);
+	}
 	for (i = 0; space->regions && i < space->nr; i++)
 		if (space->regions[i].parent)
 			release_resource(&space->regions[i]);

@@ -138,7 +138,7 @@ static struct xen_scratch_pool *make_pool(struct kunit *test,
 
 	pool->target = target ? target : &ctx->iomem;
 	pool->shown_in = &ctx->iomem;
-	pool->space = target == &ctx->space.root ? &ctx->space : NULL;
+	pool->space = target ? xen_unused_space_of(target) : NULL;
 	pool->min_addr = SPACE_START;
 	pool->max_addr = SPACE_END;
 	pool->granule = G;
@@ -241,6 +241,9 @@ static void scratch_test_space_build(struct kunit *test)
 		return;
 
 	KUNIT_EXPECT_EQ(test, ctx->space.nr, (unsigned int)ret);
+	KUNIT_EXPECT_PTR_EQ(test, xen_unused_space_of(&ctx->space.root),
+			    &ctx->space);
+	KUNIT_EXPECT_PTR_EQ(test, xen_unused_space_of(&ctx->iomem), NULL);
 	for (i = 0; i < ret; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, ctx->space.regions[i].start,
 				    c->out[i].start, "region %d", i);

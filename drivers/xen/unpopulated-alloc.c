@@ -77,8 +77,10 @@ static enum xen_unpopulated_source xen_unpopulated_source;
 
 /**
  * arch_xen_unpopulated_init() - offer the space unpopulated pages may use
- * @res: set to &iomem_resource, or to the @root of a struct
- *       xen_unused_space made by xen_unused_space_build()
+ * @res: set to &iomem_resource, or to a resource whose free space is
+ *       unused (best, the @root of a struct xen_unused_space made by
+ *       xen_unused_space_build(): ranges are then shown nested under
+ *       their region)
  *
  * The default offers iomem_resource.  An architecture overrides this when
  * it knows better, and returns an error when it cannot vouch for any
@@ -313,9 +315,7 @@ static int __init xen_unpopulated_init(void)
 		ret = -ENOENT;
 	if (!ret) {
 		pool->target = res;
-		if (res != &iomem_resource)
-			pool->space = container_of(res, struct xen_unused_space,
-						   root);
+		pool->space = xen_unused_space_of(res);
 		pool->fallback = res != &iomem_resource && iomem_fallback ?
 				 &iomem_resource : NULL;
 		pool->shown_in = &iomem_resource;

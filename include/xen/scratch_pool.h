@@ -159,17 +159,20 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m);
  * @regions:  the regions, each inserted into the tree they are shown in
  * @holes:    children of @root covering what lies between regions
  * @nr:       regions kept
+ * @link:     in the list of spaces built
  */
 struct xen_unused_space {
 	struct resource root;
 	struct resource *regions;
 	struct resource *holes;
 	unsigned int nr;
+	struct list_head link;
 };
 
 int xen_unused_space_build(struct xen_unused_space *space,
 			   const struct range *regions, unsigned int nr,
 			   resource_size_t granule, struct resource *shown_in);
 void xen_unused_space_destroy(struct xen_unused_space *space);
+struct xen_unused_space *xen_unused_space_of(struct resource *res);
 
 #endif /* _XEN_SCRATCH_POOL_H */

@@ -114,11 +114,18 @@ def expect_crash(args):
     return 0 if ok else 1
 
 
+UNPOP_KEYS = ("alloc_free_1_ns", "alloc_free_64_ns", "alloc_free_1024_ns",
+              "burst_pages", "held_after_burst_kib", "held_3s_later_kib")
+
+
 def bench(args):
-    """Boot each kernel under one layout; compare its in-guest lookup times."""
-    results = {}
-    for name, kernel in (("upstream", args.kernel_upstream), ("ours", args.kernel)):
-        res = xenboot.boot(args.layout, args.xen, kernel, args.initrd,
+    """Boot each kernel under one layout; compare its in-guest figures:
+    P2M lookups and the unpopulated-page provider."""
+    results, unpop = {}, {}
+    for name, kernel, initrd in (
+            ("upstream", args.kernel_upstream, args.initrd_upstream or args.initrd),
+            ("ours", args.kernel, args.initrd)):
+        res = xenboot.boot(args.layout, args.xen, kernel, initrd,
                            log_path(args.layout, f"bench-{name}"), args.timeout,
                            "", "xenmm.bench")
         # Kernel messages can interleave with the block: take only our keys.
@@ -130,6 +137,10 @@ def bench(args):
             print_tail(res)
             return 1
         results[name] = {k: int(v) for k, v in kv.items()}
+        unpop[name] = {k: int(v) for k, v in (
+            m.groups() for m in (re.match(r"^(\w+): (\d+)$", line) for line in
+                                 checks.block(res, "unpopulated_bench") or [])
+            if m) if k in UNPOP_KEYS}
     up, ours = results["upstream"], results["ours"]
     print(f"in-dom0 __pfn_to_mfn() over {ours['pfns']} pfns, layout {args.layout}, "
           "QEMU TCG, best of 5 rounds in the guest:")
@@ -137,6 +148,22 @@ def bench(args):
         u, o = up[f"{kind}_ps"], ours[f"{kind}_ps"]
         print(f"  {kind:10s}: upstream 6.1 {u / 1000:.1f} ns, ours {o / 1000:.1f} ns "
               f"({o / u:.2f}x upstream)")
+
+    up, ours = unpop["upstream"], unpop["ours"]
+    if any(k not in d for k in UNPOP_KEYS for d in (up, ours)):
+        print(f"bench: unpopulated-alloc figures missing: upstream {up}, ours {ours}")
+        return 1
+    print(f"in-dom0 unpopulated-alloc, layout {args.layout}, best of 3 runs:")
+    for n in (1, 64, 1024):
+        u, o = up[f"alloc_free_{n}_ns"], ours[f"alloc_free_{n}_ns"]
+        print(f"  alloc+free {n:4d} pages: upstream 6.1 {u / 1000:.1f} us, "
+              f"ours {o / 1000:.1f} us ({o / max(u, 1):.2f}x upstream)")
+    for key, when in (("held_after_burst_kib", "just after"),
+                      ("held_3s_later_kib", "3 s after")):
+        u, o = up[key], ours[key]
+        print(f"  Xen scratch held {when} a {ours['burst_pages']}-page burst: "
+              f"upstream 6.1 {u >> 10} MiB, ours {o >> 10} MiB "
+              f"({o / max(u, 1):.2f}x upstream)")
     return 0
 
 
@@ -161,6 +188,7 @@ def main():
     p.add_argument("--xen", required=True)
     p.add_argument("--kernel", required=True)
     p.add_argument("--kernel-upstream", required=True)
+    p.add_argument("--initrd-upstream", default="")
     p.add_argument("--initrd", required=True)
     p.add_argument("--layout", default="pc-1g")
     p.add_argument("--timeout", type=float, default=180)

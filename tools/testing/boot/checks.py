@@ -451,6 +451,9 @@ def check_unpopulated(res):
                 for r in h.get("pfns", "").split()]
         if sum(b - a + 1 for a, b in pfns) != n:
             return False, f"{n} pages: pfn ranges {h.get('pfns')} do not add up"
+        in_use = [x for x in t.get(f"stats_{n}", []) if x.startswith("pages: ")]
+        if not in_use or not in_use[0].endswith(f", {n} in use"):
+            return False, f"{n} pages: provider debugfs says {in_use}"
         scratch, unused_now = scratch_and_unused(f"iomem_{n}")
         if not scratch:
             return False, f"{n} pages: no Xen scratch in /proc/iomem"

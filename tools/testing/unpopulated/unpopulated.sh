@@ -40,6 +40,7 @@ unpopulated_test()
 		echo "$n" >"$UNPOP_HOLD" || rc=1
 		sed "s/^/hold_$n: /" "$UNPOP_HOLD"
 		unpop_iomem "iomem_$n"
+		sed "s/^/stats_$n: /" "$UNPOP_STATS"
 		echo 0 >"$UNPOP_HOLD" || rc=1
 	done
 	unpop_wait_empty || rc=1
@@ -49,4 +50,30 @@ unpopulated_test()
 	return $rc
 }
 
-section unpopulated unpopulated_test
+# unpop_scratch_kib: KiB of "Xen scratch" in /proc/iomem.
+unpop_scratch_kib()
+{
+	local kib=0 range
+
+	for range in $(grep ': Xen scratch$' /proc/iomem | cut -d' ' -f1 | tr -d ' '); do
+		kib=$((kib + ((0x${range#*-} - 0x${range%-*} + 1) >> 10)))
+	done
+	echo "$kib"
+}
+
+# With xenmm.bench on the command line: time the provider instead.
+unpopulated_bench()
+{
+	insmod /lib/xenmm/xen_unpopulated_test.ko || return 1
+	cat /sys/kernel/debug/xen_unpopulated_test/bench
+	echo "held_after_burst_kib: $(unpop_scratch_kib)"
+	sleep 3
+	echo "held_3s_later_kib: $(unpop_scratch_kib)"
+	rmmod xen_unpopulated_test
+}
+
+if grep -q xenmm.bench /proc/cmdline; then
+	section unpopulated_bench unpopulated_bench
+else
+	section unpopulated unpopulated_test
+fi
