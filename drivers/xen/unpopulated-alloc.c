@@ -94,11 +94,13 @@ int __weak __init arch_xen_unpopulated_init(struct resource **res)
 	return 0;
 }
 
+#ifdef CONFIG_XEN_HAVE_PVMMU
+/* An x86 PV guest: its P2M must know about unpopulated pages. */
 static bool xen_unpopulated_pv(void)
 {
-	return IS_ENABLED(CONFIG_XEN_HAVE_PVMMU) &&
-	       !xen_feature(XENFEAT_auto_translated_physmap);
+	return !xen_feature(XENFEAT_auto_translated_physmap);
 }
+#endif
 
 static struct page *xen_unpopulated_map(struct xen_scratch_pool *pool,
 					struct xen_scratch_range *range)

@@ -12,6 +12,14 @@ B=$XENMM_TOP/tools/testing
 RESULTS=$XENMM_LOGS/check-results.txt
 : >"$RESULTS"
 LAYOUTS=${LAYOUTS:-$(python3 "$B/boot/xenboot.py" --list-layouts | awk '{print $1}' | paste -sd,)}
+X86_LAYOUTS= ARM64_LAYOUTS=
+for layout in ${LAYOUTS//,/ }; do
+	arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$layout") || exit 1
+	case $arch in
+	arm64) ARM64_LAYOUTS+=" $layout" ;;
+	*) X86_LAYOUTS+=" $layout" ;;
+	esac
+done
 
 # record NAME OK DETAIL: one result line.
 record()
@@ -109,11 +117,28 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	python3 "$B/boot/boottest.py" expect-crash \
 		--json "$XENMM_LOGS/selftest-panic.json" | tee -a "$RESULTS"
 
-	for layout in ${LAYOUTS//,/ }; do
+	for layout in $X86_LAYOUTS; do
 		progress "boot test: layout $layout"
 		python3 "$B/boot/boottest.py" test --layouts "$layout" \
 			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
 			--initrd "$initrd" --results "$RESULTS" || true
+	done
+fi
+
+# arm64: our cross-built kernel as dom0 of Debian's arm64 Xen.
+if [ -n "$ARM64_LAYOUTS" ] &&
+   step kernel-arm64 "$B/build/kernel.sh" --arch arm64; then
+	aout=$(tail -n 1 "$XENMM_LOGS/check-kernel-arm64.log.out")
+	record build/kernel-arm64 0 "$aout/$(kernel_image arm64)"
+	axen=$("$B/build/xen.sh" --arch arm64) || die "cannot provide arm64 Xen"
+	amods=$("$B/build/modules.sh" "$aout") || die "cannot build the arm64 test modules"
+	ainitrd=$("$B/build/initramfs.sh" --arch arm64 --extra "$amods") ||
+		die "cannot build the arm64 initramfs"
+	for layout in $ARM64_LAYOUTS; do
+		progress "boot test: layout $layout"
+		python3 "$B/boot/boottest.py" test --layouts "$layout" \
+			--xen "$axen" --kernel "$aout/$(kernel_image arm64)" \
+			--initrd "$ainitrd" --results "$RESULTS" || true
 	done
 fi
 

@@ -16,11 +16,13 @@ python3 "$B/boot/xenboot.py" --list-layouts | grep -q "^  $LAYOUT " ||
 	die "unknown layout '$LAYOUT'; known layouts:
 $(python3 "$B/boot/xenboot.py" --list-layouts)"
 
-out=$("$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}) || exit 1
-xen=$("$B/build/xen.sh" --flavour "${XEN_FLAVOUR:-debian}") || exit 1
+arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$LAYOUT") || exit 1
+[ -z "$KDIR" ] || [ "$arch" = x86_64 ] || die "KDIR= is supported for x86_64 layouts only"
+out=$("$B/build/kernel.sh" --arch "$arch" ${KDIR:+--kdir "$KDIR"} | tail -n 1) || exit 1
+xen=$("$B/build/xen.sh" --arch "$arch" --flavour "${XEN_FLAVOUR:-debian}") || exit 1
 mods=$("$B/build/modules.sh" "$out") || exit 1
-initrd=$("$B/build/initramfs.sh" --extra "$mods") || exit 1
+initrd=$("$B/build/initramfs.sh" --arch "$arch" --extra "$mods") || exit 1
 
 progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"
 python3 "$B/boot/boottest.py" show --layout "$LAYOUT" --xen "$xen" \
-	--kernel "$out/arch/x86/boot/bzImage" --initrd "$initrd"
+	--kernel "$out/$(kernel_image "$arch")" --initrd "$initrd"

@@ -65,8 +65,11 @@ def show(args):
         for line in held:
             print("  " + line)
 
-    print("P2M (/sys/kernel/debug/xen/mmu/p2m):")
     p2m = checks.block(res, "p2m") or []
+    if res.get("arch") == "arm64":
+        p2m = []        # Arm's P2M lives in Xen, not in the guest
+    else:
+        print("P2M (/sys/kernel/debug/xen/mmu/p2m):")
     for line in p2m[:40]:
         print("  " + line)
     if len(p2m) > 40:

@@ -17,6 +17,8 @@ E820_REMOVE = re.compile(
 IOMEM_LINE = re.compile(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$")
 P2M_LINE = re.compile(r"^ \[0x([0-9a-f]+)->0x([0-9a-f]+)\] (\S+)$")
 KUNIT_CASE = re.compile(r"^\s*(not ok|ok) \d+ (\S+)(.*)$")
+XEN_EXT_REGION = re.compile(
+    r"\(XEN\) d0: extended region \d+: (0x[0-9a-f]+)->(0x[0-9a-f]+)")
 XEN_E820 = re.compile(r"^\(XEN\)\s+\[([0-9a-f]+), ([0-9a-f]+)\] \((\w+)\)")
 
 # Kernel messages that mean something went wrong even if the boot finished.
@@ -169,6 +171,17 @@ def check_boot(res):
     if res["status"] != "done":
         return False, f"guest {res['status']} after {res['seconds']} s"
     return True, f"booted and powered off in {res['seconds']} s"
+
+
+def check_arm_dom0(res):
+    info = block(res, "guest") or []
+    kv = dict(line.split(": ", 1) for line in info if ": " in line)
+    if kv.get("hypervisor") != "xen":
+        return False, f"hypervisor is {kv.get('hypervisor')!r}, want 'xen'"
+    if "control_d" not in kv.get("capabilities", ""):
+        return False, f"not the control domain: capabilities {kv.get('capabilities')!r}"
+    return True, (f"Linux {kv.get('kernel')} arm64 dom0 "
+                  f"({kv.get('guest_type')}) on Xen {kv.get('xen_version')}")
 
 
 def check_pv_dom0(res):
@@ -386,6 +399,10 @@ def check_grant(res):
     return True, f"grant mapped and read back through unpopulated page ({scratch})"
 
 
+def fmt_incl(ranges):
+    return "[" + ", ".join(f"{s:#x}-{e:#x}" for s, e in ranges) + "]"
+
+
 def tagged(lines):
     """"tag: rest" lines as {tag: [rest, ...]}, rest keeping its indent."""
     out = {}
@@ -402,6 +419,31 @@ def overlapping(a, b):
 
 
 UNPOPULATED_SIZES = (1, 64, 1024)
+SECTION = 1 << 27      # x86-64 and arm64 with 4 KiB pages
+
+
+def xen_ext_regions(res):
+    """dom0's extended regions as Xen printed them: [(start, end_incl)]."""
+    out = []
+    for line in res["lines"]:
+        m = XEN_EXT_REGION.search(line)
+        if m:
+            out.append((int(m.group(1), 16), int(m.group(2), 16) - 1))
+    return out
+
+
+def expected_unused(res):
+    """What "Xen unused space" must be, derived from Xen's log, or None if
+    only constraints can be checked (x86); returns (want, why)."""
+    if res.get("arch") != "arm64":
+        return None, "x86: the gaps of the machine map"
+    want = []
+    for s, e in xen_ext_regions(res):
+        s2 = (s + SECTION - 1) // SECTION * SECTION
+        e2 = (e + 1) // SECTION * SECTION - 1
+        if e2 > s2:
+            want.append((s2, e2))
+    return want, "the extended regions Xen gave dom0, trimmed to sections"
 
 
 def check_unpopulated(res):
@@ -427,23 +469,31 @@ def check_unpopulated(res):
     scratch, unused = scratch_and_unused("iomem_before")
     if scratch:
         return False, "Xen scratch in /proc/iomem before any allocation"
-    machine = [(s, e - 1) for s, e, _ in xen_machine_map(res)]
-    if unused and not machine:
-        return False, "no machine memory map in Xen's log to compare with"
-    bad = overlapping(unused, machine)
-    if bad:
-        return False, f"Xen unused space overlaps the machine map: {bad}"
-    if any(s < 1 << 32 for s, _ in unused):
-        return False, f"Xen unused space below 4 GiB: {unused}"
+    want, why = expected_unused(res)
+    if want is not None:
+        if unused != want:
+            return False, (f"Xen unused space {fmt_incl(unused)} is not {why}: "
+                           f"{fmt_incl(want)}")
+    else:
+        machine = [(s, e - 1) for s, e, _ in xen_machine_map(res)]
+        if unused and not machine:
+            return False, "no machine memory map in Xen's log to compare with"
+        bad = overlapping(unused, machine)
+        if bad:
+            return False, f"Xen unused space overlaps the machine map: {bad}"
+        if any(s < 1 << 32 for s, _ in unused):
+            return False, f"Xen unused space below 4 GiB: {unused}"
 
     shown = []
     for n in UNPOPULATED_SIZES:
         h = dict(x.split(": ", 1) for x in t.get(f"hold_{n}", []) if ": " in x)
-        want = {"held": n, "zone_device": n, "ram": 0, "p2m_invalid": n,
-                "p2m_leaf": n}
-        for key, value in want.items():
-            if key.startswith("p2m") and key not in h and \
-                    "PV" not in " ".join(block(res, "guest") or []):
+        expect = {"held": n, "zone_device": n, "ram": 0, "p2m_invalid": n,
+                  "p2m_leaf": n}
+        pv = "guest_type: PV" in (block(res, "guest") or [])
+        for key, value in expect.items():
+            if key.startswith("p2m") and not pv:
+                if key in h:
+                    return False, f"{n} pages: {key} reported on a non-PV guest"
                 continue
             if h.get(key) != str(value):
                 return False, f"{n} pages: {key} is {h.get(key)}, want {value}"
@@ -496,7 +546,19 @@ DOM0_CHECKS = [
 ]
 
 
-def run_checks(res, checks=DOM0_CHECKS):
+ARM64_CHECKS = [
+    ("boot", check_boot),
+    ("dom0", check_arm_dom0),
+    ("clean-log", check_clean_log),
+    ("kunit", check_kunit),
+    ("grant", check_grant),
+    ("unpopulated", check_unpopulated),
+]
+
+
+def run_checks(res, checks=None):
+    if checks is None:
+        checks = ARM64_CHECKS if res.get("arch") == "arm64" else DOM0_CHECKS
     out = []
     for name, fn in checks:
         if name != "boot" and res["status"] != "done":

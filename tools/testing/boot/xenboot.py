@@ -42,6 +42,7 @@ FATAL = [
     re.compile(r"kernel BUG at "),
 ]
 FATAL_GRACE = 3.0
+HALT_AFTER_DONE = re.compile(r"\(XEN\) Hardware Dom0 halted")
 
 
 class Layout:
@@ -49,8 +50,9 @@ class Layout:
         self.name = name
         self.machine = machine
         self.ram_mib = int(ram_mib)
-        self.dom0_opt = dom0_opt
+        self.dom0_opt = dom0_opt.replace(";", " ")
         self.desc = desc
+        self.arch = "arm64" if machine.startswith("virt") else "x86_64"
 
 
 def load_layouts(path=LAYOUTS):
@@ -76,7 +78,45 @@ def get_layout(name):
     return layouts[name]
 
 
+# arm64: where QEMU's guest-loader puts dom0's kernel and initramfs.
+ARM64_KERNEL_ADDR = 0x49000000
+ARM64_INITRD_ADDR = 0x4d000000
+
+
+def qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra, linux_extra):
+    # No noreboot: Xen then powers the machine off after dom0 does, and
+    # QEMU exits.
+    xen_args = (f"console=dtuart dtuart=/pl011@9000000 {layout.dom0_opt} "
+                "loglvl=all guest_loglvl=all bootscrub=false "
+                f"{xen_extra}").strip()
+    linux_args = f"console=hvc0 earlycon=xenboot rdinit=/init {linux_extra}".strip()
+    if "," in linux_args:
+        raise SystemExit("xenboot: arm64 Linux arguments cannot hold commas")
+    mem = []
+    if layout.machine == "virt2bank":
+        # Two RAM banks: one memory backend per NUMA node.
+        half = layout.ram_mib // 2
+        mem = ["-object", f"memory-backend-ram,id=m0,size={half}M",
+               "-object", f"memory-backend-ram,id=m1,size={half}M",
+               "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+               "-numa", "node,nodeid=1,memdev=m1"]
+    return [
+        "qemu-system-aarch64",
+        "-machine", "virt,virtualization=on,gic-version=3",
+        "-cpu", "cortex-a57", "-smp", "1", "-m", str(layout.ram_mib), *mem,
+        "-accel", "tcg,thread=single", "-nographic", "-no-reboot",
+        "-monitor", "none", "-serial", "stdio",
+        "-kernel", xen, "-append", xen_args,
+        "-device", f"guest-loader,addr={ARM64_KERNEL_ADDR:#x},kernel={kernel},"
+                   f"bootargs={linux_args}",
+        "-device", f"guest-loader,addr={ARM64_INITRD_ADDR:#x},initrd={initrd}",
+    ]
+
+
 def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
+    if layout.arch == "arm64":
+        return qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra,
+                                  linux_extra)
     xen_args = (f"console=com1 com1=115200,8n1 {layout.dom0_opt} "
                 "loglvl=all guest_loglvl=all noreboot bootscrub=false "
                 f"{xen_extra}").strip()
@@ -135,7 +175,9 @@ def run(cmd, log_path, timeout):
                     status = status or "done"
                 if not fatal_at and any(p.search(line) for p in FATAL):
                     fatal_at = time.monotonic()
-                    status = "crashed"
+                    # Xen on Arm reports dom0's own poweroff as a halt.
+                    if not (done_at and HALT_AFTER_DONE.search(line)):
+                        status = "crashed"
             log.flush()
         if buf:
             line = buf.decode("utf-8", "replace").rstrip("\r")
@@ -180,6 +222,7 @@ def boot(layout_name, xen, kernel, initrd, log_path, timeout,
     return {
         "layout": layout.name,
         "layout_desc": layout.desc,
+        "arch": layout.arch,
         "status": status,
         "seconds": round(secs, 1),
         "log": log_path,
@@ -217,6 +260,9 @@ def main():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--layout-arch":
+        print(get_layout(sys.argv[2]).arch)
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--list-layouts":
         for lay in load_layouts().values():
             print(f"  {lay.name:14s} {lay.desc}")

@@ -89,6 +89,54 @@ need_pkgs()
 		die "apt-get install ${missing[*]} failed (log: $XENMM_LOGS/apt-install.log)"
 }
 
+# foreign_deb PKG:ARCH: download a package meant for a guest (not to be
+# installed on this host), unpack it once under the cache and print the
+# directory it was unpacked into.  Adds ARCH to dpkg's architectures the
+# first time (DESIGN.md section 6).
+foreign_deb()
+{
+	local pkg=${1%%:*} arch=${1#*:} dir deb
+
+	dpkg --print-foreign-architectures | grep -qx "$arch" ||
+		[ "$arch" = "$(dpkg --print-architecture)" ] || {
+		[ "$(id -u)" -eq 0 ] || die "need root to add dpkg architecture $arch"
+		progress "apt: adding architecture $arch"
+		dpkg --add-architecture "$arch" || die "dpkg --add-architecture $arch failed"
+		rm -f "$XENMM_CACHE/apt-updated"
+	}
+	if [ -z "$(find "$XENMM_CACHE/apt-updated" -mmin -1440 2>/dev/null)" ] ||
+	   ! apt-cache show "$pkg:$arch" >/dev/null 2>&1; then
+		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
+			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
+		touch "$XENMM_CACHE/apt-updated"
+	fi
+	apt-cache show "$pkg:$arch" >/dev/null 2>&1 ||
+		die "package '$pkg:$arch' is not known to apt"
+	dir=$XENMM_CACHE/debs/$pkg-$arch-$(apt-cache policy "$pkg:$arch" |
+		sed -n 's/^ *Candidate: //p' | tr ':~' '__')
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dir.dl"
+		(cd "$dir.dl" && run_logged "$XENMM_LOGS/apt-download.log" \
+			apt-get download "$pkg:$arch") ||
+			die "apt-get download $pkg:$arch failed (log: $XENMM_LOGS/apt-download.log)"
+		deb=$(ls "$dir.dl"/*.deb)
+		mkdir -p "$dir.tmp" && dpkg-deb -x "$deb" "$dir.tmp" ||
+			die "cannot unpack $deb"
+		rm -rf "$dir.dl"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# kernel_image ARCH: the image a kernel build's O= directory holds.
+kernel_image()
+{
+	case $1 in
+	arm64) echo arch/arm64/boot/Image ;;
+	*) echo arch/x86/boot/bzImage ;;
+	esac
+}
+
 # Packages every kernel build needs.
 KERNEL_BUILD_PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev
 libssl-dev cpio xz-utils kmod rsync python3 patch"

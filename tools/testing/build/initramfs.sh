@@ -3,7 +3,7 @@
 #
 # Build the busybox-static test initramfs the boot harness hands to dom0.
 #
-#   initramfs.sh [--extra DIR]...
+#   initramfs.sh [--arch x86_64|arm64] [--extra DIR]...
 #
 # Contents: busybox, tools/testing/boot/init as /init, and each --extra DIR
 # copied over the root (test snippets in etc/xenmm.d/, modules, ...).
@@ -12,17 +12,29 @@
 source "$(dirname "$0")/common.sh"
 
 EXTRAS=()
+ARCH=x86_64
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch) ARCH=$2; shift 2 ;;
 	--extra) [ -d "$2" ] || die "--extra $2: not a directory"
 		 EXTRAS+=("$2"); shift 2 ;;
 	*) die "initramfs.sh: unknown argument '$1'" ;;
 	esac
 done
 
-need_pkgs busybox-static cpio gzip build-essential linux-libc-dev
-
-BUSYBOX=/bin/busybox
+case $ARCH in
+x86_64)
+	need_pkgs busybox-static cpio gzip build-essential linux-libc-dev
+	BUSYBOX=/bin/busybox
+	CC=gcc
+	;;
+arm64)
+	need_pkgs cpio gzip gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	BUSYBOX=$(foreign_deb busybox-static:arm64)/bin/busybox || exit 1
+	CC=aarch64-linux-gnu-gcc
+	;;
+*) die "initramfs.sh: unknown --arch '$ARCH' (x86_64 or arm64)" ;;
+esac
 INIT=$XENMM_TOP/tools/testing/boot/init
 GNTSELF=$XENMM_TOP/tools/testing/boot/gntself.c
 files=("$BUSYBOX" "$INIT" "$GNTSELF")
@@ -30,7 +42,7 @@ for d in "${EXTRAS[@]}"; do
 	while read -r f; do files+=("$f"); done < <(find "$d" -type f | LC_ALL=C sort)
 done
 key=$(hash_of "${files[@]}")
-out=$XENMM_CACHE/initramfs/initrd-$key.cpio.gz
+out=$XENMM_CACHE/initramfs/initrd-$ARCH-$key.cpio.gz
 if [ ! -f "$out" ]; then
 	root=$XENMM_CACHE/initramfs/root-$key
 	rm -rf "$root"
@@ -38,7 +50,7 @@ if [ ! -f "$out" ]; then
 	cp "$BUSYBOX" "$root/bin/busybox"
 	cp "$INIT" "$root/init"
 	chmod 755 "$root/init"
-	gcc -static -O2 -Wall -o "$root/bin/gntself" "$GNTSELF" ||
+	$CC -static -O2 -Wall -o "$root/bin/gntself" "$GNTSELF" ||
 		die "cannot build tools/testing/boot/gntself.c"
 	for d in "${EXTRAS[@]}"; do
 		cp -a "$d"/. "$root"/

@@ -25,7 +25,7 @@ source "$(dirname "$0")/common.sh"
 
 ARCH=x86_64
 KDIR=
-CONFIGS=(xen-dom0 xenmm-tests)
+CONFIGS=
 PREPARE_ONLY=
 TARGETS=
 VARIANT=
@@ -49,6 +49,12 @@ arm64) KARCH=arm64; CROSS=aarch64-linux-gnu-; IMAGE=arch/arm64/boot/Image ;;
 *) die "unsupported --arch '$ARCH' (x86_64 or arm64)" ;;
 esac
 [ -n "$TARGETS" ] || TARGETS="${IMAGE#arch/*/boot/} modules"
+if [ -z "$CONFIGS" ]; then
+	case $ARCH in
+	x86_64) CONFIGS=(xen-dom0 xenmm-tests) ;;
+	arm64) CONFIGS=(arm64-dom0 arm64-tests) ;;
+	esac
+fi
 
 OVERLAY_DIRS="arch drivers include"
 

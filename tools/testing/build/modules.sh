@@ -19,6 +19,10 @@ out=$1
 grep -q '^CONFIG_MODULES=y' "$out/.config" ||
 	die "$out: kernel built without CONFIG_MODULES"
 
+kmake=(make -C "$out")
+grep -q '^CONFIG_ARM64=y' "$out/.config" &&
+	kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+
 src=$XENMM_TOP/tools/testing/unpopulated
 key=$(hash_of "$src"/Kbuild "$src"/*.c "$src"/*.sh "$out/Module.symvers" \
 	"$out/include/generated/utsrelease.h")
@@ -30,7 +34,7 @@ if [ ! -d "$overlay" ]; then
 	cp "$src"/Kbuild "$src"/*.c "$build"/
 	progress "building test modules against $out"
 	run_logged "$XENMM_LOGS/modules.log" \
-		make -C "$out" M="$build" -j"$XENMM_JOBS" modules ||
+		"${kmake[@]}" M="$build" -j"$XENMM_JOBS" modules ||
 		die "test modules did not build (log: $XENMM_LOGS/modules.log)"
 	cp "$build"/*.ko "$overlay.tmp/lib/xenmm/"
 	cp "$src"/*.sh "$overlay.tmp/etc/xenmm.d/"

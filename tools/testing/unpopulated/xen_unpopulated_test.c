@@ -33,6 +33,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
+#include <xen/features.h>
 #include <xen/page.h>
 #include <xen/xen.h>
 
@@ -54,7 +55,7 @@ static bool test_pv(void)
 /* Whether @pfn has a P2M leaf of its own, so a grant map needs no memory. */
 static unsigned int test_has_leaf(unsigned long pfn)
 {
-#ifdef CONFIG_XEN_P2M_TREE
+#if defined(CONFIG_XEN_HAVE_PVMMU) && defined(CONFIG_XEN_P2M_TREE)
 	unsigned long *node = p2m_tree_leaf(&xen_p2m_tree, pfn);
 
 	return node != xen_p2m_tree.missing_leaf &&
@@ -111,12 +112,10 @@ static int test_show(struct seq_file *m, void *v)
 		pfn = page_to_pfn(held[i]);
 		zone_device += is_zone_device_page(held[i]);
 		ram += page_is_ram(pfn);
-#ifdef CONFIG_XEN_HAVE_PVMMU
 		if (test_pv()) {
 			invalid += __pfn_to_mfn(pfn) == INVALID_P2M_ENTRY;
 			leaf += test_has_leaf(pfn);
 		}
-#endif
 	}
 	seq_printf(m, "zone_device: %u\nram: %u\n", zone_device, ram);
 	if (test_pv())
