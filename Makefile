@@ -14,13 +14,13 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
 
-.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint series \
+.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint series docs \
 	clean-cache
 
 help:
 	@echo 'xenmm targets:'
 	@echo '  run          build kernel, Xen and initramfs; boot dom0 in QEMU; summarise'
-	@echo '               (LAYOUT=name, default pc-1g; see make layouts)'
+	@echo '               (LAYOUT=name, default pc-1g; virt-* layouts are arm64)'
 	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
 	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
 	@echo '  xen          provide the Xen hypervisor image'
@@ -31,8 +31,9 @@ help:
 	@echo '  lint         checkpatch --strict, kernel-doc, sparse and W=1 on our files'
 	@echo '  series       export the overlay as a git format-patch series against 6.1'
 	@echo '               (with a cover letter) into ~/.cache/xenmm/series'
-	@echo '  bench        P2M benchmarks as ratios: host model, and in dom0 against'
-	@echo '               upstream 6.1 (builds a second kernel the first time)'
+	@echo '  docs         build Documentation/ as HTML with Sphinx (warnings are errors)'
+	@echo '  bench        P2M and unpopulated-alloc benchmarks as ratios: host model,'
+	@echo '               and in dom0 against upstream 6.1 (builds a second kernel)'
 	@echo '  soak         1e9-operation fuzz of the P2M tree (FUZZ_SEED=n)'
 	@echo '  clean-cache  remove ~/.cache/xenmm (XENMM_CACHE)'
 	@echo 'Logs of every step are kept in ~/.cache/xenmm/logs.'
@@ -68,6 +69,9 @@ lint:
 
 series:
 	@$(T)/build/series.sh
+
+docs:
+	@$(T)/docs.sh
 
 bench:
 	@$(T)/bench.sh

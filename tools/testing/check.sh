@@ -100,6 +100,7 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	result_lines kdir "$B/build/test-kdir.sh"
 	result_lines series "$B/build/series.sh" --check
 	result_lines lint "$B/lint.sh"
+	result_lines docs "$B/docs.sh"
 	xen=$("$B/build/xen.sh") || die "cannot provide Xen"
 	mods=$("$B/build/modules.sh" "$kout") || die "cannot build the test modules"
 	initrd=$("$B/build/initramfs.sh" --extra "$mods") ||

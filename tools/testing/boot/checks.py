@@ -432,6 +432,16 @@ def xen_ext_regions(res):
     return out
 
 
+GUEST_EXT_REGION = re.compile(
+    r"xen:unpopulated: extended region \d+: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)")
+
+
+def guest_ext_regions(res):
+    """The extended regions dom0 read from its device tree: [(s, e_incl)]."""
+    return [(int(m.group(1), 16), int(m.group(2), 16))
+            for m in (GUEST_EXT_REGION.search(line) for line in dmesg(res)) if m]
+
+
 def expected_unused(res):
     """What "Xen unused space" must be, derived from Xen's log, or None if
     only constraints can be checked (x86); returns (want, why)."""
@@ -469,6 +479,10 @@ def check_unpopulated(res):
     scratch, unused = scratch_and_unused("iomem_before")
     if scratch:
         return False, "Xen scratch in /proc/iomem before any allocation"
+    if res.get("arch") == "arm64" and \
+            xen_ext_regions(res) != guest_ext_regions(res):
+        return False, (f"dom0 read extended regions {fmt_incl(guest_ext_regions(res))}"
+                       f" from its device tree, Xen gave {fmt_incl(xen_ext_regions(res))}")
     want, why = expected_unused(res)
     if want is not None:
         if unused != want:
