@@ -12,7 +12,7 @@ SHELL := /bin/bash
 T := tools/testing
 
 LAYOUT ?= pc-1g
-export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
+export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR GUEST
 
 .PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint series docs \
 	clean-cache
@@ -20,7 +20,8 @@ export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR
 help:
 	@echo 'xenmm targets:'
 	@echo '  run          build kernel, Xen and initramfs; boot dom0 in QEMU; summarise'
-	@echo '               (LAYOUT=name, default pc-1g; virt-* layouts are arm64)'
+	@echo '               (LAYOUT=name, default pc-1g; virt-* layouts are arm64;'
+	@echo '               GUEST=domu also runs a PV domU: create, save/restore, mem-set)'
 	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
 	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
 	@echo '  xen          provide the Xen hypervisor image'

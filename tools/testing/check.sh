@@ -124,6 +124,20 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
 			--initrd "$initrd" --results "$RESULTS" || true
 	done
+
+	# A PV domU under the toolstack: xl create, grants to dom0,
+	# save/restore, mem-set, destroy while mapped.
+	first=$(echo $X86_LAYOUTS | cut -d' ' -f1)
+	if [ -n "$first" ]; then
+		progress "domU test: layout $first (xl create, grants, save/restore, mem-set)"
+		domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
+		dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
+			die "cannot build the domU test's initramfs"
+		python3 "$B/boot/boottest.py" test --layouts "$first" \
+			--tag domu --checks domu --linux-extra xenmm.domu --timeout 300 \
+			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
+			--initrd "$dinitrd" --results "$RESULTS" || true
+	fi
 fi
 
 # arm64: our cross-built kernel as dom0 of Debian's arm64 Xen.

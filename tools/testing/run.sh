@@ -5,7 +5,8 @@
 # print a short summary of what the guest reported.
 #
 # Environment: LAYOUT (default pc-1g), KDIR (build the user's tree instead),
-# XEN_FLAVOUR (default debian).
+# XEN_FLAVOUR (default debian), GUEST=domu (also run a PV domU under dom0's
+# toolstack: x86 layouts only).
 
 source "$(dirname "$0")/build/common.sh"
 
@@ -21,8 +22,20 @@ arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$LAYOUT") || exit 1
 out=$("$B/build/kernel.sh" --arch "$arch" ${KDIR:+--kdir "$KDIR"} | tail -n 1) || exit 1
 xen=$("$B/build/xen.sh" --arch "$arch" --flavour "${XEN_FLAVOUR:-debian}") || exit 1
 mods=$("$B/build/modules.sh" "$out") || exit 1
-initrd=$("$B/build/initramfs.sh" --arch "$arch" --extra "$mods") || exit 1
+extra=(--extra "$mods")
+linux_extra=
+case ${GUEST:-dom0} in
+dom0) ;;
+domu)
+	[ "$arch" = x86_64 ] || die "GUEST=domu needs an x86_64 layout"
+	extra+=(--extra "$("$B/build/domu.sh" "$out")") || exit 1
+	linux_extra=xenmm.domu
+	;;
+*) die "GUEST=$GUEST: known guests are dom0 (default) and domu" ;;
+esac
+initrd=$("$B/build/initramfs.sh" --arch "$arch" "${extra[@]}") || exit 1
 
 progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"
 python3 "$B/boot/boottest.py" show --layout "$LAYOUT" --xen "$xen" \
-	--kernel "$out/$(kernel_image "$arch")" --initrd "$initrd"
+	--kernel "$out/$(kernel_image "$arch")" --initrd "$initrd" \
+	${linux_extra:+--linux-extra "$linux_extra" --timeout 300}

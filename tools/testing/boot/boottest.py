@@ -75,6 +75,9 @@ def show(args):
     if len(p2m) > 40:
         print(f"  ... {len(p2m) - 40} more lines in {res['log']}")
 
+    if res["blocks"].get("domu"):
+        show_domu(res)
+
     suites = checks.parse_kunit(checks.dmesg(res))
     npass = sum(1 for _, c in suites.values() for x in c if x[1] and not x[2])
     nskip = sum(1 for _, c in suites.values() for x in c if x[2])
@@ -86,6 +89,31 @@ def show(args):
     return 0 if nfail == 0 else 1
 
 
+def show_domu(res):
+    """The domU test's summary: dom0's side, then what the domU printed."""
+    kv = checks.dom0_side(res)
+    d = checks.domu_res(res)
+    info = dict(x.split(": ", 1) for x in checks.block(d, "guest") or []
+                if ": " in x)
+    side = dict(x.split(": ", 1) for x in checks.block(d, "domu_side") or []
+                if ": " in x)
+    print(f"domU:     Linux {info.get('kernel')}, {info.get('guest_type')} domU, "
+          f"{info.get('MemTotal')}; xl create {kv.get('create_ms')} ms")
+    print(f"  grants: dom0 mapped refs {kv.get('map_refs')}: {kv.get('map_pattern')}")
+    print(f"  xl save {kv.get('save_ms')} ms, xl restore {kv.get('restore_ms')} ms, "
+          f"domid {kv.get('domid_created')} -> {kv.get('domid_restored')}")
+    print(f"  pattern before save {side.get('pattern_before')}")
+    print(f"  pattern after restore {side.get('pattern_after')}")
+    print(f"  xl mem-set: {side.get('start_kb')} kB -> {side.get('down_kb')} kB "
+          f"-> {side.get('up_kb')} kB")
+    print("  domU /proc/iomem (Xen lines) and P2M:")
+    for line in checks.block(d, "iomem") or []:
+        if "Xen" in line:
+            print("    " + line)
+    for line in [x for x in checks.block(d, "p2m") or [] if x.startswith(" [")]:
+        print("    " + line)
+
+
 def test(args):
     results = open(args.results, "a") if args.results else None
     failed = 0
@@ -94,7 +122,8 @@ def test(args):
         res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                            log_path(layout, args.tag), args.timeout,
                            args.xen_extra, args.linux_extra)
-        for name, ok, detail in checks.run_checks(res):
+        for name, ok, detail in checks.run_checks(
+                res, checks.DOMU_CHECKS if args.checks == "domu" else None):
             line = f"{'PASS' if ok else 'FAIL'} boot/{layout}/{name}: {detail}"
             print(line, flush=True)
             if results:
@@ -187,6 +216,8 @@ def main():
             p.add_argument("--layouts", required=True)
             p.add_argument("--results")
             p.add_argument("--tag", default="test")
+            p.add_argument("--checks", choices=("default", "domu"),
+                           default="default")
     p = sub.add_parser("bench")
     p.add_argument("--xen", required=True)
     p.add_argument("--kernel", required=True)

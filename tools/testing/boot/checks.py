@@ -350,6 +350,8 @@ def check_p2m_populated(res):
     ranges = parse_p2m(block(res, "p2m") or [])
     usable = merged((-(-s // 4096), e // 4096) for s, e, t in guest_e820(res, updates=False)
                     if t == "usable")
+    if not ranges or not usable:
+        return False, f"no P2M dump ({len(ranges)} ranges) or no usable E820"
     bad = [(s, e) for s, e, k in ranges if k == "pfn" and
            not any(us <= s and e <= ue for us, ue in usable)]
     abnormal = [(s, e) for s, e, k in ranges if k == "abnormal"]
@@ -359,9 +361,9 @@ def check_p2m_populated(res):
     return True, f"{n} populated pfns, all inside the guest's usable E820"
 
 
-def check_balloon(res):
+def check_balloon(res, name="balloon", min_pages=4096):
     """Ballooning 16 MiB down and up moves exactly that many P2M pfns."""
-    lines = block(res, "balloon") or []
+    lines = block(res, name) or []
     kv, pfns = {}, {}
     for line in lines:
         m = re.match(r"^(\w+): pfns: identity (\d+), missing (\d+), pfn (\d+)", line)
@@ -376,7 +378,7 @@ def check_balloon(res):
     gone = (int(kv["start_kb"]) - int(kv["down_kb"])) // 4
     back = (int(kv["up_kb"]) - int(kv["down_kb"])) // 4
     b, d, u = pfns["before"], pfns["down"], pfns["up"]
-    if gone < 4096 or b[2] - d[2] != gone or d[1] - b[1] != gone:
+    if gone < min_pages or b[2] - d[2] != gone or d[1] - b[1] != gone:
         return False, (f"ballooned out {gone} pages, P2M pfn {b[2]}->{d[2]}, "
                        f"missing {b[1]}->{d[1]}")
     if u[2] - d[2] != back or u[0] != b[0]:
@@ -559,6 +561,145 @@ DOM0_CHECKS = [
     ("unpopulated", check_unpopulated),
 ]
 
+
+# ---------------------------------------------------------------------------
+# The domU test (tools/testing/domu/domu.sh in dom0, domu_test_side in the
+# domU's /init): dom0's "domu" block holds its own "key: value" lines and
+# the domU's console, each line prefixed "domu| ".
+
+def domu_res(res):
+    """The domU's console as a result of its own, like boot()'s."""
+    import xenboot
+    lines = [x[len("domu| "):] for x in res["blocks"].get("domu") or []
+             if x.startswith("domu| ")]
+    return {"status": "done" if "@@@XENMM-DONE@@@" in lines else "no DONE",
+            "seconds": "?", "lines": lines, "arch": "x86_64",
+            "blocks": xenboot.parse_blocks(lines)}
+
+
+def dom0_side(res):
+    """dom0's "key: value" lines; xl's progress output may precede a key."""
+    return dict((k.split("\r")[-1].strip(), v) for k, v in (
+        x.split(": ", 1) for x in res["blocks"].get("domu") or []
+        if ": " in x and not x.startswith("domu| ")))
+
+
+def check_domu_boot(res):
+    d = domu_res(res)
+    if not res["blocks"].get("domu"):
+        return False, "no domu block from dom0"
+    kv = dom0_side(res)
+    if kv.get("create_rc") != "0":
+        return False, f"xl create failed: rc {kv.get('create_rc')}"
+    if d["status"] != "done":
+        return False, "the domU never printed its DONE marker"
+    info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
+    if info.get("guest_type") != "PV" or "control_d" in info.get("capabilities", ""):
+        return False, f"domU is {info.get('guest_type')}, caps {info.get('capabilities')!r}"
+    return True, (f"PV domU (Linux {info.get('kernel')}, {info.get('MemTotal')}) "
+                  f"created by xl in {kv.get('create_ms')} ms")
+
+
+def domu_check(fn):
+    """Run a dom0 check on the domU's own output."""
+    def check(res):
+        d = domu_res(res)
+        if d["status"] != "done":
+            return False, "the domU did not finish"
+        return fn(d)
+    return check
+
+
+def check_domu_p2m_populated(res):
+    """A PV domU's memory is pfns 0 up to its size, all populated: Xen
+    builds it that way (Linux only marks the ISA range reserved on top)."""
+    d = domu_res(res)
+    ranges = parse_p2m(block(d, "p2m") or [])
+    side = dict(x.split(": ", 1) for x in block(d, "domu_side") or [] if ": " in x)
+    if not ranges or "start_kb" not in side:
+        return False, "no P2M dump or no memory size from the domU"
+    want = [(0, int(side["start_kb"]) // 4)]
+    got = [(s, e) for s, e, k in ranges if k == "pfn"]
+    if got != want or any(k == "abnormal" for _, _, k in ranges):
+        return False, f"populated pfns {fmt_ranges(got)}, want {fmt_ranges(want)}"
+    return True, f"pfns {fmt_ranges(got)} populated: the domU's {side['start_kb']} kB"
+
+
+def check_domu_grant(res):
+    kv = dom0_side(res)
+    lines = res["blocks"].get("domu") or []
+    scratch = [x for x in lines if x.startswith("iomem_mapped:") and "Xen scratch" in x]
+    if kv.get("map_pattern", "").split(" ")[0] != "ok" or kv.get("map_unmapped") != "4":
+        return False, f"map: {kv.get('map_pattern')}, unmapped {kv.get('map_unmapped')}"
+    if not scratch:
+        return False, "no Xen scratch in dom0's /proc/iomem while mapped"
+    return True, (f"dom0 mapped the domU's grants {kv.get('map_refs')}, pattern ok, "
+                  f"on {scratch[0].split(': ', 1)[1].strip()}")
+
+
+def check_domu_save_restore(res):
+    kv = dom0_side(res)
+    side = dict(x.split(": ", 1) for x in block(domu_res(res), "domu_side") or []
+                if ": " in x)
+    for k in ("save_rc", "restore_rc"):
+        if kv.get(k) != "0":
+            return False, f"xl {k[:-3]} failed: rc {kv.get(k)}"
+    if kv.get("domid_created") == kv.get("domid_restored"):
+        return False, f"same domid after restore: {kv.get('domid_restored')}"
+    before, after = side.get("pattern_before"), side.get("pattern_after")
+    if not before or before != after:
+        return False, f"pattern before save {before}, after restore {after}"
+    p2m_before = parse_p2m(block(domu_res(res), "p2m") or [])
+    p2m_after = parse_p2m([x[len("p2m_after_restore:"):] for x in
+                           block(domu_res(res), "domu_side") or []
+                           if x.startswith("p2m_after_restore:")])
+    if not p2m_before or p2m_before != p2m_after:
+        return False, f"P2M dump before save {p2m_before}, after restore {p2m_after}"
+    return True, (f"save {kv.get('save_ms')} ms ({int(kv.get('save_bytes', 0)) >> 20} MiB), "
+                  f"restore {kv.get('restore_ms')} ms, domid {kv.get('domid_created')}"
+                  f"->{kv.get('domid_restored')}, 8 MiB pattern and P2M dump intact")
+
+
+def check_domu_balloon(res):
+    kv = dom0_side(res)
+    if kv.get("mem_down_rc") != "0" or kv.get("mem_up_rc") != "0":
+        return False, f"xl mem-set failed: {kv.get('mem_down_rc')}, {kv.get('mem_up_rc')}"
+    return check_balloon(domu_res(res), "domu_side", 8192)
+
+
+def check_domu_destroy_mapped(res):
+    kv = dom0_side(res)
+    lines = res["blocks"].get("domu") or []
+    hold = dict(x[len("hold: "):].split(": ", 1) for x in lines
+                if x.startswith("hold: ") and ": " in x[len("hold: "):])
+    after = dict(x[len("unpopulated_after: "):].split(": ", 1) for x in lines
+                 if x.startswith("unpopulated_after: ") and
+                 ": " in x[len("unpopulated_after: "):])
+    if hold.get("map_held") != "2" or kv.get("destroy_rc") != "0":
+        return False, f"held {hold.get('map_held')}, destroy rc {kv.get('destroy_rc')}"
+    if hold.get("map_unmapped") != "2":
+        return False, "the held mapping was not unmapped after the destroy"
+    if after.get("pages") != "0 free, 0 in use" or \
+            not after.get("ranges", "").startswith("0 ") or after.get("bad frees") != "0":
+        return False, (f"provider after: ranges {after.get('ranges')}, "
+                       f"pages {after.get('pages')}, bad frees {after.get('bad frees')}")
+    return True, (f"domU destroyed while dom0 mapped 2 of its pages ({kv.get('while_held')}); "
+                  "after unmapping the provider holds no range and no page")
+
+
+DOMU_CHECKS = [
+    ("domu-dom0-boot", check_boot),
+    ("domu-boot", check_domu_boot),
+    ("domu-clean-log", domu_check(check_clean_log)),
+    ("domu-kunit", domu_check(check_kunit)),
+    ("domu-iomem-ram", domu_check(check_iomem_ram)),
+    ("domu-p2m-dump", domu_check(check_p2m_dump)),
+    ("domu-p2m-populated", check_domu_p2m_populated),
+    ("domu-grant", check_domu_grant),
+    ("domu-save-restore", check_domu_save_restore),
+    ("domu-balloon", check_domu_balloon),
+    ("domu-destroy-mapped", check_domu_destroy_mapped),
+]
 
 ARM64_CHECKS = [
     ("boot", check_boot),

@@ -26,8 +26,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAYOUTS = os.path.join(HERE, "layouts.conf")
 
-BEGIN = re.compile(r"@@@XENMM-BEGIN (\S+)@@@")
-END = re.compile(r"@@@XENMM-END (\S+)@@@")
+# A marker after "domu| " is a domU's, relayed by dom0 inside its own block.
+BEGIN = re.compile(r"(?<!\| )@@@XENMM-BEGIN (\S+)@@@")
+END = re.compile(r"(?<!\| )@@@XENMM-END (\S+)@@@")
 DONE = "@@@XENMM-DONE@@@"
 
 # Lines after which the run cannot succeed: stop soon, keep what follows.

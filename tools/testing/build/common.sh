@@ -97,6 +97,12 @@ foreign_deb()
 {
 	local pkg=${1%%:*} arch=${1#*:} dir deb
 
+	# Unpacked since apt's package lists last changed: no need to ask apt.
+	dir=$(ls -d "$XENMM_CACHE/debs/$pkg-$arch-"* 2>/dev/null | tail -n 1)
+	if [ -n "$dir" ] && [ "$dir" -nt /var/cache/apt/pkgcache.bin ]; then
+		echo "$dir"
+		return 0
+	fi
 	dpkg --print-foreign-architectures | grep -qx "$arch" ||
 		[ "$arch" = "$(dpkg --print-architecture)" ] || {
 		[ "$(id -u)" -eq 0 ] || die "need root to add dpkg architecture $arch"
@@ -125,6 +131,7 @@ foreign_deb()
 		rm -rf "$dir.dl"
 		mv "$dir.tmp" "$dir"
 	fi
+	touch "$dir"
 	echo "$dir"
 }
 

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+# domU boot test, sourced by dom0's /init from /etc/xenmm.d/ when dom0's
+# command line has xenmm.domu.  Starts the toolstack, creates the PV domU
+# of /etc/xen/xenmm-domu.cfg (our kernel, the same test initramfs); once
+# the domU has granted dom0 pages and written its pattern, maps the grants
+# (gntdev, on unpopulated pages), saves and restores the domU, balloons it
+# down and up with xl mem-set; last maps the domU's second grants, holds
+# them while destroying the domU, and shows the provider's counters after.
+# The domU's console follows, each line prefixed "domu| ".
+# tools/testing/boot/checks.py checks both sides (domain_side, domu_side).
+
+XL=/usr/lib/xen-4.17/bin/xl
+DOMU_NAME=xenmm-domu
+DOMU_LOG=/var/log/xen/console/guest-$DOMU_NAME.log
+
+# domu_wait PATTERN SECONDS: wait until the domU's console shows PATTERN.
+domu_wait()
+{
+	local i
+
+	for i in $(seq $(($2 * 10))); do
+		grep -q "$1" "$DOMU_LOG" 2>/dev/null && return 0
+		usleep 100000
+	done
+	echo "timeout: no '$1' from the domU after $2 s"
+	return 1
+}
+
+# uptime_cs: the time since boot in centiseconds.
+uptime_cs()
+{
+	local up
+
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+
+# domu_refs: the grant refs of the domU's latest offer.
+domu_refs()
+{
+	tr -d '\r' <"$DOMU_LOG" | sed -n 's/^offer_refs: *//p' | tail -n 1
+}
+
+# domu_time NAME CMD...: run CMD, print its exit code and wall time in ms.
+domu_time()
+{
+	local name=$1 t0 rc
+
+	shift
+	t0=$(uptime_cs)
+	"$@"
+	rc=$?
+	echo "${name}_rc: $rc"
+	echo "${name}_ms: $((($(uptime_cs) - t0) * 10))"
+	return $rc
+}
+
+domu_toolstack()
+{
+	local i
+
+	export PATH=$PATH:/usr/lib/xen-4.17/bin
+	mkdir -p /dev/pts /var/run/xen /var/lib/xen /var/log/xen/console
+	mount -t devpts devpts /dev/pts 2>/dev/null
+	# xl waits for entropy on its first call otherwise.
+	head -c 1 /dev/urandom >/dev/null
+	timeout 10 xenstored --pid-file /var/run/xen/xenstored.pid || return 1
+	for i in $(seq 50); do
+		timeout 2 xenstore-read -s / >/dev/null 2>&1 && break
+		usleep 100000
+	done
+	timeout 30 xen-init-dom0 >/dev/null || { echo "xen-init-dom0 failed"; return 1; }
+	xenconsoled --log=all --log-dir=/var/log/xen/console || return 1
+}
+
+domu_test()
+{
+	local rc=0 id1 id2 hold i
+
+	domu_toolstack || { echo "toolstack did not start"; return 1; }
+	domu_time create timeout 120 "$XL" create /etc/xen/xenmm-domu.cfg || return 1
+	id1=$(timeout 10 "$XL" domid "$DOMU_NAME")
+	echo "domid_created: $id1"
+	domu_wait '@@@XENMM-DOMU-READY@@@' 180 || rc=1
+
+	if [ $rc -eq 0 ]; then
+		echo "map_refs: $(domu_refs)"
+		timeout 30 /bin/gntself map "$id1" $(domu_refs) || rc=1
+		domu_time save timeout 120 "$XL" save "$DOMU_NAME" /tmp/domu.save || rc=1
+		echo "save_bytes: $(stat -c %s /tmp/domu.save 2>/dev/null)"
+		domu_time restore timeout 120 "$XL" restore /tmp/domu.save || rc=1
+		rm -f /tmp/domu.save
+		id2=$(timeout 10 "$XL" domid "$DOMU_NAME")
+		echo "domid_restored: $id2"
+	fi
+	domu_wait '@@@XENMM-DOMU-RESTORED@@@' 120 || rc=1
+	if [ $rc -eq 0 ]; then
+		domu_time mem_down timeout 30 "$XL" mem-set "$DOMU_NAME" 96m || rc=1
+		domu_wait '@@@XENMM-DOMU-DOWN@@@' 120 || rc=1
+		domu_time mem_up timeout 30 "$XL" mem-set "$DOMU_NAME" 128m || rc=1
+	fi
+	domu_wait '@@@XENMM-DONE@@@' 180 || rc=1
+
+	# Destroy the domU while dom0 still maps two of its pages.
+	if [ $rc -eq 0 ]; then
+		echo "hold_refs: $(domu_refs)"
+		: >/tmp/hold.log
+		/bin/gntself hold "$id2" $(domu_refs) >/tmp/hold.log 2>&1 &
+		hold=$!
+		for i in $(seq 100); do
+			grep -q '^map_held:' /tmp/hold.log && break
+			usleep 100000
+		done
+		echo "while_held: $(grep '^pages:' /sys/kernel/debug/xen/unpopulated)"
+		domu_time destroy timeout 30 "$XL" destroy "$DOMU_NAME" || rc=1
+		kill "$hold"
+		wait "$hold" || rc=1
+		sed 's/^/hold: /' /tmp/hold.log
+	fi
+	timeout 10 "$XL" destroy "$DOMU_NAME" 2>/dev/null
+	for i in $(seq 50); do
+		grep -q '^ranges: 0 ' /sys/kernel/debug/xen/unpopulated && break
+		usleep 100000
+	done
+	sed 's/^/unpopulated_after: /' /sys/kernel/debug/xen/unpopulated
+	tr -d '\r' <"$DOMU_LOG" | sed 's/^/domu| /'
+	return $rc
+}
+
+if grep -q xenmm.domu /proc/cmdline; then
+	section domu domu_test
+fi
