@@ -45,6 +45,21 @@ step()
 	return 1
 }
 
+# boot_layouts XEN KERNEL INITRD LAYOUT...: the boot tests, one layout at
+# a time.
+boot_layouts()
+{
+	local xen=$1 kernel=$2 initrd=$3 layout
+
+	shift 3
+	for layout in "$@"; do
+		progress "boot test: layout $layout"
+		python3 "$B/boot/boottest.py" test --layouts "$layout" \
+			--xen "$xen" --kernel "$kernel" --initrd "$initrd" \
+			--results "$RESULTS" || true
+	done
+}
+
 # result_lines NAME CMD...: CMD prints PASS/FAIL lines itself; if it fails
 # without printing a FAIL line (it died early), that is a failure too.
 result_lines()
@@ -118,12 +133,7 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	python3 "$B/boot/boottest.py" expect-crash \
 		--json "$XENMM_LOGS/selftest-panic.json" | tee -a "$RESULTS"
 
-	for layout in $X86_LAYOUTS; do
-		progress "boot test: layout $layout"
-		python3 "$B/boot/boottest.py" test --layouts "$layout" \
-			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
-			--initrd "$initrd" --results "$RESULTS" || true
-	done
+	boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" $X86_LAYOUTS
 
 	# A PV domU under the toolstack: xl create, grants to dom0,
 	# save/restore, mem-set, destroy while mapped.
@@ -149,12 +159,7 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 	amods=$("$B/build/modules.sh" "$aout") || die "cannot build the arm64 test modules"
 	ainitrd=$("$B/build/initramfs.sh" --arch arm64 --extra "$amods") ||
 		die "cannot build the arm64 initramfs"
-	for layout in $ARM64_LAYOUTS; do
-		progress "boot test: layout $layout"
-		python3 "$B/boot/boottest.py" test --layouts "$layout" \
-			--xen "$axen" --kernel "$aout/$(kernel_image arm64)" \
-			--initrd "$ainitrd" --results "$RESULTS" || true
-	done
+	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" $ARM64_LAYOUTS
 fi
 
 pass=$(grep -c '^PASS' "$RESULTS")
