@@ -24,7 +24,8 @@ help:
 	@echo '               GUEST=domu also runs a PV domU: create, save/restore, mem-set)'
 	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
 	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
-	@echo '  xen          provide the Xen hypervisor image'
+	@echo '  xen          build Xen 4.17 from Debian source + xen/patches/, debug, x86_64'
+	@echo '               and arm64 (make run XEN_FLAVOUR=source boots it)'
 	@echo '  initramfs    build the busybox test initramfs'
 	@echo '  layouts      list the QEMU memory layouts'
 	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
@@ -49,7 +50,8 @@ kernel:
 	@$(T)/build/kernel.sh $(if $(KDIR),--kdir "$(KDIR)")
 
 xen:
-	@$(T)/build/xen.sh
+	@$(T)/build/xen.sh --arch x86_64 --flavour source
+	@$(T)/build/xen.sh --arch arm64 --flavour source
 
 initramfs:
 	@$(T)/build/initramfs.sh

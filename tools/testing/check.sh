@@ -150,6 +150,25 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	fi
 fi
 
+# Xen built from Debian's source with CONFIG_DEBUG=y (ASSERTs on) and our
+# series, for the first layout of each architecture.
+debug_xen_boot()
+{
+	local arch=$1 kernel=$2 initrd=$3 layout=$4
+
+	if step "xen-debug-$arch" "$B/build/xen.sh" --arch "$arch" --flavour source; then
+		dxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-$arch.log.out")
+		record "build/xen-debug-$arch" 0 "$dxen"
+		progress "boot test: layout $layout with the debug Xen"
+		python3 "$B/boot/boottest.py" test --layouts "$layout" --tag debug-xen \
+			--xen "$dxen" --kernel "$kernel" --initrd "$initrd" \
+			--results "$RESULTS" || true
+	fi
+}
+[ -n "$X86_LAYOUTS" ] && [ -n "${kout:-}" ] &&
+	debug_xen_boot x86_64 "$kout/arch/x86/boot/bzImage" "$initrd" \
+		"$(echo $X86_LAYOUTS | cut -d' ' -f1)"
+
 # arm64: our cross-built kernel as dom0 of Debian's arm64 Xen.
 if [ -n "$ARM64_LAYOUTS" ] &&
    step kernel-arm64 "$B/build/kernel.sh" --arch arm64; then
@@ -160,6 +179,8 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 	ainitrd=$("$B/build/initramfs.sh" --arch arm64 --extra "$amods") ||
 		die "cannot build the arm64 initramfs"
 	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" $ARM64_LAYOUTS
+	debug_xen_boot arm64 "$aout/$(kernel_image arm64)" "$ainitrd" \
+		"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"
 fi
 
 pass=$(grep -c '^PASS' "$RESULTS")

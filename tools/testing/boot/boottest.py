@@ -124,7 +124,8 @@ def test(args):
                            args.xen_extra, args.linux_extra)
         for name, ok, detail in checks.run_checks(
                 res, checks.DOMU_CHECKS if args.checks == "domu" else None):
-            line = f"{'PASS' if ok else 'FAIL'} boot/{layout}/{name}: {detail}"
+            where = layout if args.tag == "test" else f"{layout}-{args.tag}"
+            line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
             print(line, flush=True)
             if results:
                 results.write(line + "\n")

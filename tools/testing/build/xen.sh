@@ -3,12 +3,16 @@
 #
 # Provide the Xen hypervisor the boot harness loads.
 #
-#   xen.sh [--arch x86_64|arm64] [--flavour debian]
+#   xen.sh [--arch x86_64|arm64] [--flavour debian|source]
 #
 # debian, x86_64: Debian's xen-hypervisor-4.17-amd64, gunzipped (QEMU's
 # -kernel takes the multiboot ELF, not the .gz).
 # debian, arm64: Debian's xen-hypervisor-4.17-arm64, downloaded and
 # unpacked (not installed); QEMU boots its image directly.
+# source: Debian's Xen 4.17.5 source package (DESIGN.md section 5), with
+# Debian's own patches and then our series from xen/patches/ (git am),
+# built with CONFIG_DEBUG=y for x86_64 or (cross) arm64, cached and
+# incremental.  Adds a deb-src entry for Debian's archive if apt has none.
 # Prints the path of what QEMU's -kernel takes.
 
 source "$(dirname "$0")/common.sh"
@@ -23,7 +27,94 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+XEN_SRC_VERSION=${XEN_SRC_VERSION:-4.17.5+72-g01140da4e8-1}
+
+# xen_source_tree: Debian's source with its patches and ours, as a git
+# tree under the cache; prints its path.
+xen_source_tree()
+{
+	local dl=$XENMM_CACHE/xen/source-$XEN_SRC_VERSION tree series=() key
+
+	if ! apt-cache showsrc xen 2>/dev/null | grep -x "Version: $XEN_SRC_VERSION" >/dev/null; then
+		[ "$(id -u)" -eq 0 ] || die "need root to add Debian's deb-src entry"
+		progress "apt: adding deb-src for Debian's archive (/etc/apt/sources.list.d/xenmm-src.sources)"
+		cat >/etc/apt/sources.list.d/xenmm-src.sources <<-EOS
+		Types: deb-src
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm bookworm-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOS
+		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
+			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
+		apt-cache showsrc xen | grep -x "Version: $XEN_SRC_VERSION" >/dev/null ||
+			die "apt knows no source of xen $XEN_SRC_VERSION"
+	fi
+	if [ ! -f "$dl/done" ]; then
+		progress "downloading Debian's xen $XEN_SRC_VERSION source"
+		mkdir -p "$dl"
+		(cd "$dl" && run_logged "$XENMM_LOGS/xen-source.log" \
+			apt-get source --download-only "xen=$XEN_SRC_VERSION") ||
+			die "cannot download the xen source (log: $XENMM_LOGS/xen-source.log)"
+		touch "$dl/done"
+	fi
+	series=("$XENMM_TOP"/xen/patches/*.patch)
+	[ -e "${series[0]}" ] || series=()
+	key=$(hash_of "$dl"/*.dsc ${series[@]+"${series[@]}"})
+	tree=$XENMM_CACHE/xen/tree-$ARCH-$key
+	if [ ! -f "$tree/.xenmm-ready" ]; then
+		progress "unpacking xen $XEN_SRC_VERSION, Debian's patches${series[*]:+ and xen/patches/ (${#series[@]})}"
+		rm -rf "$tree"
+		dpkg-source -x --skip-patches "$dl"/*.dsc "$tree" >"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
+			die "dpkg-source failed (log: $XENMM_LOGS/xen-unpack.log)"
+		(cd "$tree" && QUILT_PATCHES=debian/patches quilt push -a -q) \
+			>>"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
+			die "Debian's quilt series did not apply (log: $XENMM_LOGS/xen-unpack.log)"
+		(cd "$tree" && rm -rf .pc && git init -q && git add -A &&
+			git -c user.name=xenmm -c user.email=xenmm@localhost \
+				commit -qm "xen $XEN_SRC_VERSION with Debian's patches") ||
+			die "git init of the xen tree failed"
+		for p in ${series[@]+"${series[@]}"}; do
+			(cd "$tree" && git -c user.name=xenmm -c user.email=xenmm@localhost \
+				am -q -3 "$p") >>"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
+				die "xen/patches/$(basename "$p") does not apply (log: $XENMM_LOGS/xen-unpack.log)"
+		done
+		touch "$tree/.xenmm-ready"
+	fi
+	echo "$tree"
+}
+
+# xen_source_build TREE: configure (defconfig + CONFIG_DEBUG=y) and build
+# the hypervisor; prints the image.
+xen_source_build()
+{
+	local tree=$1 xmake
+
+	xmake=(make -C "$tree/xen" XEN_TARGET_ARCH="$ARCH")
+	[ "$ARCH" = arm64 ] && xmake+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	if [ ! -f "$tree/xen/.config" ]; then
+		run_logged "$XENMM_LOGS/xen-build-$ARCH.log" "${xmake[@]}" defconfig ||
+			die "xen defconfig failed"
+		echo "CONFIG_DEBUG=y" >>"$tree/xen/.config"
+		run_logged "$XENMM_LOGS/xen-build-$ARCH.log" "${xmake[@]}" olddefconfig ||
+			die "xen olddefconfig failed"
+		grep -qx "CONFIG_DEBUG=y" "$tree/xen/.config" || die "CONFIG_DEBUG=y did not stick"
+	fi
+	progress "building Xen ($ARCH, debug; log: $XENMM_LOGS/xen-build-$ARCH.log)"
+	run_logged "$XENMM_LOGS/xen-build-$ARCH.log" "${xmake[@]}" -j"$XENMM_JOBS" ||
+		die "the Xen build failed (log: $XENMM_LOGS/xen-build-$ARCH.log)"
+	[ -f "$tree/xen/xen" ] || die "no $tree/xen/xen after the build"
+	echo "$tree/xen/xen"
+}
+
 case $FLAVOUR-$ARCH in
+source-x86_64|source-arm64)
+	need_pkgs dpkg-dev quilt git build-essential bison flex python3 xz-utils
+	[ "$ARCH" = arm64 ] && need_pkgs gcc-aarch64-linux-gnu qemu-system-arm
+	[ "$ARCH" = x86_64 ] && need_pkgs qemu-system-x86
+	tree=$(xen_source_tree) || exit 1
+	out=$(xen_source_build "$tree") || exit 1
+	;;
 debian-arm64)
 	need_pkgs qemu-system-arm
 	dir=$(foreign_deb xen-hypervisor-4.17-arm64:arm64) || exit 1
@@ -41,7 +132,7 @@ debian-x86_64)
 	fi
 	;;
 *)
-	die "unknown Xen flavour '$FLAVOUR' for '$ARCH' (known: debian; x86_64, arm64)"
+	die "unknown Xen flavour '$FLAVOUR' for '$ARCH' (known: debian, source; x86_64, arm64)"
 	;;
 esac
 echo "$out"
