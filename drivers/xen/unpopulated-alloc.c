@@ -186,8 +186,9 @@ static void xen_unpopulated_reclaim(struct work_struct *work)
 }
 
 /*
- * Where pages come from.  Set once by xen_unpopulated_init(), with release
- * semantics so that whoever reads the source also sees the pool ready.
+ * Where pages come from.  Set once by xen_unpopulated_setup(), with
+ * release semantics so that whoever reads the source also sees the pool
+ * ready.
  */
 static enum xen_unpopulated_source xen_unpopulated_source_get(void)
 {
@@ -201,14 +202,86 @@ static void __init xen_unpopulated_source_set(enum xen_unpopulated_source src)
 	smp_store_release(&xen_unpopulated_source, src);
 }
 
-/* Whether the pool may be used; warns about calls before boot chose. */
+/* Whether the pool may be used; warns when nothing was ever chosen. */
 static bool xen_unpopulated_use_pool(void)
 {
 	enum xen_unpopulated_source src = xen_unpopulated_source_get();
 
 	WARN_ONCE(src == XEN_UNPOPULATED_NOT_READY,
-		  "xen:unpopulated: used before its initcall\n");
+		  "xen:unpopulated: used outside a Xen guest\n");
 	return src == XEN_UNPOPULATED_POOL;
+}
+
+static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
+{
+	struct range mhp = mhp_get_pluggable_range(true);
+
+	pool->min_addr = mhp.start;
+	pool->max_addr = mhp.end;
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	/* A pfn the P2M cannot describe cannot be grant mapped. */
+	if (xen_unpopulated_pv())
+		pool->max_addr = min_t(u64, pool->max_addr,
+				       PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
+#endif
+	return pool->max_addr > pool->min_addr ? 0 : -ENOSPC;
+}
+
+/* Choose where pages come from; see the top of this file. */
+static void __init xen_unpopulated_setup(void)
+{
+	struct xen_scratch_pool *pool = &xen_unpopulated_pool;
+	struct resource *res = NULL;
+	int ret;
+
+	INIT_DELAYED_WORK(&xen_unpopulated_reclaim_work, xen_unpopulated_reclaim);
+
+	ret = arch_xen_unpopulated_init(&res);
+	if (!ret && !res)
+		ret = -ENOENT;
+	if (!ret) {
+		pool->target = res;
+		pool->space = xen_unused_space_of(res);
+		pool->fallback = res != &iomem_resource && iomem_fallback ?
+				 &iomem_resource : NULL;
+		pool->shown_in = &iomem_resource;
+		pool->granule = PAGES_PER_SECTION << PAGE_SHIFT;
+		pool->max_request = XEN_UNPOPULATED_MAX_REQUEST;
+		pool->backing = &xen_unpopulated_backing;
+		ret = xen_unpopulated_limits(pool);
+	}
+	if (!ret)
+		ret = xen_scratch_pool_init(pool);
+
+	if (ret) {
+		pr_info("no address space to use (%d): using ballooned pages\n",
+			ret);
+		xen_unpopulated_source_set(XEN_UNPOPULATED_BALLOON);
+	} else {
+		pr_info("ranges come from %s%s, below %pa\n", res->name,
+			pool->fallback ? ", then iomem_resource" : "",
+			&pool->max_addr);
+		xen_unpopulated_source_set(XEN_UNPOPULATED_POOL);
+	}
+}
+
+static DEFINE_MUTEX(xen_unpopulated_setup_lock);
+
+/*
+ * The source is chosen at late_initcall, so that on x86 every built-in
+ * driver and the PCI host bridges have claimed their windows before the
+ * architecture looks for unused space - or at the first use if that comes
+ * earlier: a PVH or HVM guest maps its grant frames into unpopulated pages
+ * at core_initcall (xen_xlate_map_ballooned_pages()).  Either way it
+ * happens during boot, before init memory is freed, hence __ref.
+ */
+static void __ref xen_unpopulated_choose(void)
+{
+	mutex_lock(&xen_unpopulated_setup_lock);
+	if (xen_domain() &&
+	    xen_unpopulated_source_get() == XEN_UNPOPULATED_NOT_READY)
+		xen_unpopulated_setup();
+	mutex_unlock(&xen_unpopulated_setup_lock);
 }
 
 /**
@@ -218,10 +291,13 @@ static bool xen_unpopulated_use_pool(void)
  *
  * Context: process context.
  * Return: 0, -EINVAL (with a warning) for a bad @nr_pages or a call
- * before boot chose where pages come from, or -ENOMEM.
+ * outside a Xen guest, or -ENOMEM.
  */
 int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
+	if (unlikely(xen_unpopulated_source_get() == XEN_UNPOPULATED_NOT_READY))
+		xen_unpopulated_choose();
+
 	switch (xen_unpopulated_source_get()) {
 	case XEN_UNPOPULATED_BALLOON:
 		return xen_alloc_ballooned_pages(nr_pages, pages);
@@ -282,63 +358,11 @@ static void __init xen_unpopulated_debugfs(void)
 	dput(dir);
 }
 
-static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
-{
-	struct range mhp = mhp_get_pluggable_range(true);
-
-	pool->min_addr = mhp.start;
-	pool->max_addr = mhp.end;
-#ifdef CONFIG_XEN_HAVE_PVMMU
-	/* A pfn the P2M cannot describe cannot be grant mapped. */
-	if (xen_unpopulated_pv())
-		pool->max_addr = min_t(u64, pool->max_addr,
-				       PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
-#endif
-	return pool->max_addr > pool->min_addr ? 0 : -ENOSPC;
-}
-
-/*
- * Late, so that on x86 every built-in driver and the PCI host bridges
- * have claimed their windows before the arch looks for unused space.
- */
 static int __init xen_unpopulated_init(void)
 {
-	struct xen_scratch_pool *pool = &xen_unpopulated_pool;
-	struct resource *res = NULL;
-	int ret;
-
 	if (!xen_domain())
 		return -ENODEV;
-
-	INIT_DELAYED_WORK(&xen_unpopulated_reclaim_work, xen_unpopulated_reclaim);
-
-	ret = arch_xen_unpopulated_init(&res);
-	if (!ret && !res)
-		ret = -ENOENT;
-	if (!ret) {
-		pool->target = res;
-		pool->space = xen_unused_space_of(res);
-		pool->fallback = res != &iomem_resource && iomem_fallback ?
-				 &iomem_resource : NULL;
-		pool->shown_in = &iomem_resource;
-		pool->granule = PAGES_PER_SECTION << PAGE_SHIFT;
-		pool->max_request = XEN_UNPOPULATED_MAX_REQUEST;
-		pool->backing = &xen_unpopulated_backing;
-		ret = xen_unpopulated_limits(pool);
-	}
-	if (!ret)
-		ret = xen_scratch_pool_init(pool);
-
-	if (ret) {
-		pr_info("no address space to use (%d): using ballooned pages\n",
-			ret);
-		xen_unpopulated_source_set(XEN_UNPOPULATED_BALLOON);
-	} else {
-		pr_info("ranges come from %s%s, below %pa\n", res->name,
-			pool->fallback ? ", then iomem_resource" : "",
-			&pool->max_addr);
-		xen_unpopulated_source_set(XEN_UNPOPULATED_POOL);
-	}
+	xen_unpopulated_choose();
 	xen_unpopulated_debugfs();
 	return 0;
 }

@@ -152,22 +152,27 @@ fi
 
 # Xen built from Debian's source with CONFIG_DEBUG=y (ASSERTs on) and our
 # series, for the first layout of each architecture.
+# debug_xen_boot ARCH KERNEL INITRD LAYOUT [boottest options]
 debug_xen_boot()
 {
 	local arch=$1 kernel=$2 initrd=$3 layout=$4
 
+	shift 4
 	if step "xen-debug-$arch" "$B/build/xen.sh" --arch "$arch" --flavour source; then
 		dxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-$arch.log.out")
 		record "build/xen-debug-$arch" 0 "$dxen"
 		progress "boot test: layout $layout with the debug Xen"
 		python3 "$B/boot/boottest.py" test --layouts "$layout" --tag debug-xen \
 			--xen "$dxen" --kernel "$kernel" --initrd "$initrd" \
-			--results "$RESULTS" || true
+			--results "$RESULTS" "$@" || true
 	fi
 }
-[ -n "$X86_LAYOUTS" ] && [ -n "${kout:-}" ] &&
-	debug_xen_boot x86_64 "$kout/arch/x86/boot/bzImage" "$initrd" \
-		"$(echo $X86_LAYOUTS | cut -d' ' -f1)"
+# On x86 the debug Xen (with shadow paging) also runs the domU test and a
+# PVH domU, which Debian's Xen cannot (no shadow paging, and TCG has no NPT).
+[ -n "$X86_LAYOUTS" ] && [ -n "${kout:-}" ] && [ -n "${dinitrd:-}" ] &&
+	debug_xen_boot x86_64 "$kout/arch/x86/boot/bzImage" "$dinitrd" \
+		"$(echo $X86_LAYOUTS | cut -d' ' -f1)" \
+		--checks all --linux-extra xenmm.domu --timeout 400
 
 # arm64: our cross-built kernel as dom0 of Debian's arm64 Xen.
 if [ -n "$ARM64_LAYOUTS" ] &&

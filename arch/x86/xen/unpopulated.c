@@ -12,10 +12,11 @@
  *   the gaps of the Xen memory map,
  *   at or above 4 GiB - below it chipsets decode MMIO that neither the
  *     memory map nor ACPI describes, and the PCI hole lives there,
- *   below what the P2M and memory hotplug can reach,
+ *   below what the P2M, memory hotplug and iomem_resource can reach,
  *   minus everything already claimed in iomem_resource (PCI host bridge
  *     windows, device BARs, ACPI's reservations), which is why this runs
- *     from a late initcall,
+ *     from a late initcall (earlier only if a PVH or HVM guest needs
+ *     pages for its grant frames first),
  *   trimmed to whole memory sections.
  *
  * If that leaves nothing, iomem_resource is offered, as upstream does.
@@ -80,7 +81,8 @@ static int __init xen_unused_claimed(struct resource *res, void *arg)
 static void __init xen_unused_gap(struct xen_unused_gaps *g, u64 start, u64 end)
 {
 	g->cursor = start;
-	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, start, end, g,
+	/* Flags 0: whatever sits there, e.g. a PVH guest's flagless "PCI mem". */
+	walk_iomem_res_desc(IORES_DESC_NONE, 0, start, end, g,
 			    xen_unused_claimed);
 	if (g->cursor && g->cursor <= end)
 		xen_unused_add(g, g->cursor, end);
@@ -100,6 +102,8 @@ static u64 __init xen_unused_limit(void)
 {
 	u64 limit = mhp_get_pluggable_range(true).end;
 
+	/* iomem_resource ends at what the CPU can address. */
+	limit = min_t(u64, limit, iomem_resource.end);
 	if (xen_pv_domain())
 		limit = min_t(u64, limit, PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
 	return limit;

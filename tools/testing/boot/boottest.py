@@ -122,8 +122,10 @@ def test(args):
         res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                            log_path(layout, args.tag), args.timeout,
                            args.xen_extra, args.linux_extra)
-        for name, ok, detail in checks.run_checks(
-                res, checks.DOMU_CHECKS if args.checks == "domu" else None):
+        chosen = {"default": None, "domu": checks.DOMU_CHECKS,
+                  "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
+                  checks.PVH_CHECKS}[args.checks]
+        for name, ok, detail in checks.run_checks(res, chosen):
             where = layout if args.tag == "test" else f"{layout}-{args.tag}"
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
             print(line, flush=True)
@@ -217,7 +219,7 @@ def main():
             p.add_argument("--layouts", required=True)
             p.add_argument("--results")
             p.add_argument("--tag", default="test")
-            p.add_argument("--checks", choices=("default", "domu"),
+            p.add_argument("--checks", choices=("default", "domu", "all"),
                            default="default")
     p = sub.add_parser("bench")
     p.add_argument("--xen", required=True)

@@ -478,8 +478,11 @@ def check_unpopulated(res):
                 [(s, e) for d, s, e, n in entries
                  if d == 0 and n == "Xen unused space"])
 
-    scratch, unused = scratch_and_unused("iomem_before")
-    if scratch:
+    # A PVH or HVM guest holds its grant frames in unpopulated pages for
+    # good: what was there before the test must be there after, no more.
+    scratch_before, unused = scratch_and_unused("iomem_before")
+    in_use_before = int(t.get("in_use_before", ["-1"])[0])
+    if scratch_before and in_use_before <= 0:
         return False, "Xen scratch in /proc/iomem before any allocation"
     if res.get("arch") == "arm64" and \
             xen_ext_regions(res) != guest_ext_regions(res):
@@ -491,9 +494,13 @@ def check_unpopulated(res):
             return False, (f"Xen unused space {fmt_incl(unused)} is not {why}: "
                            f"{fmt_incl(want)}")
     else:
-        machine = [(s, e - 1) for s, e, _ in xen_machine_map(res)]
+        # dom0: the machine map Xen printed; a domU: its own memory map.
+        if res.get("domu"):
+            machine = [(s, e - 1) for s, e, _ in guest_e820(res, updates=False)]
+        else:
+            machine = [(s, e - 1) for s, e, _ in xen_machine_map(res)]
         if unused and not machine:
-            return False, "no machine memory map in Xen's log to compare with"
+            return False, "no memory map in the log to compare with"
         bad = overlapping(unused, machine)
         if bad:
             return False, f"Xen unused space overlaps the machine map: {bad}"
@@ -518,7 +525,7 @@ def check_unpopulated(res):
         if sum(b - a + 1 for a, b in pfns) != n:
             return False, f"{n} pages: pfn ranges {h.get('pfns')} do not add up"
         in_use = [x for x in t.get(f"stats_{n}", []) if x.startswith("pages: ")]
-        if not in_use or not in_use[0].endswith(f", {n} in use"):
+        if not in_use or not in_use[0].endswith(f", {n + max(in_use_before, 0)} in use"):
             return False, f"{n} pages: provider debugfs says {in_use}"
         scratch, unused_now = scratch_and_unused(f"iomem_{n}")
         if not scratch:
@@ -537,14 +544,16 @@ def check_unpopulated(res):
             shown.append(f"{s:x}-{e:x}")
 
     scratch, _ = scratch_and_unused("iomem_after")
-    if scratch:
-        return False, f"Xen scratch still in /proc/iomem after freeing: {scratch}"
+    if scratch != scratch_before:
+        return False, (f"Xen scratch after freeing {scratch}, "
+                       f"before the test {scratch_before}")
     stats = dict(x.split(": ", 1) for x in t.get("stats", []) if ": " in x)
     if stats.get("bad frees") != "0":
         return False, f"provider reports bad frees: {stats.get('bad frees')}"
     where = "in Xen unused space" if unused else "top-level (iomem_resource)"
+    kept = f" ({in_use_before} pages held by the guest throughout)" if in_use_before > 0 else ""
     return True, (f"1/64/1024 pages unbacked in Xen scratch "
-                  f"{', '.join(sorted(set(shown)))} {where}; returned after")
+                  f"{', '.join(sorted(set(shown)))} {where}; returned after{kept}")
 
 
 DOM0_CHECKS = [
@@ -567,13 +576,15 @@ DOM0_CHECKS = [
 # domU's /init): dom0's "domu" block holds its own "key: value" lines and
 # the domU's console, each line prefixed "domu| ".
 
-def domu_res(res):
-    """The domU's console as a result of its own, like boot()'s."""
+def domu_res(res, name="domu"):
+    """A domU's console, relayed in dom0's block NAME with a "NAME| "
+    prefix, as a result of its own, like boot()'s."""
     import xenboot
-    lines = [x[len("domu| "):] for x in res["blocks"].get("domu") or []
-             if x.startswith("domu| ")]
+    prefix = name + "| "
+    lines = [x[len(prefix):] for x in res["blocks"].get(name) or []
+             if x.startswith(prefix)]
     return {"status": "done" if "@@@XENMM-DONE@@@" in lines else "no DONE",
-            "seconds": "?", "lines": lines, "arch": "x86_64",
+            "seconds": "?", "lines": lines, "arch": "x86_64", "domu": True,
             "blocks": xenboot.parse_blocks(lines)}
 
 
@@ -699,6 +710,36 @@ DOMU_CHECKS = [
     ("domu-save-restore", check_domu_save_restore),
     ("domu-balloon", check_domu_balloon),
     ("domu-destroy-mapped", check_domu_destroy_mapped),
+]
+
+def check_pvh_boot(res):
+    d = domu_res(res, "pvh")
+    kv = dict(x.split(": ", 1) for x in res["blocks"].get("pvh") or []
+              if ": " in x and not x.startswith("pvh| "))
+    if kv.get("pvh_create_rc") != "0":
+        return False, f"xl create of the PVH domU: rc {kv.get('pvh_create_rc')} (virt_caps {kv.get('virt_caps')})"
+    info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
+    if d["status"] != "done" or info.get("guest_type") != "PVH":
+        return False, f"PVH domU: {d['status']}, guest_type {info.get('guest_type')}"
+    return True, (f"PVH domU (Linux {info.get('kernel')}, {info.get('MemTotal')}) "
+                  f"created in {kv.get('pvh_create_ms')} ms on virt_caps {kv.get('virt_caps')}")
+
+
+def pvh_check(fn):
+    """Run a check on the PVH domU's own output."""
+    def check(res):
+        d = domu_res(res, "pvh")
+        if d["status"] != "done":
+            return False, "the PVH domU did not finish"
+        return fn(d)
+    return check
+
+
+PVH_CHECKS = [
+    ("pvh-boot", check_pvh_boot),
+    ("pvh-clean-log", pvh_check(check_clean_log)),
+    ("pvh-kunit", pvh_check(check_kunit)),
+    ("pvh-unpopulated", pvh_check(check_unpopulated)),
 ]
 
 ARM64_CHECKS = [

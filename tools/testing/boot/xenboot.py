@@ -171,7 +171,7 @@ def run(cmd, log_path, timeout):
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 lines.append(line)
                 log.write(line + "\n")
-                if DONE in line and not done_at:
+                if DONE in line and "| " + DONE not in line and not done_at:
                     done_at = time.monotonic()
                     status = status or "done"
                 if not fatal_at and any(p.search(line) for p in FATAL):

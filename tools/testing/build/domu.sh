@@ -31,7 +31,9 @@ dirs=()
 for p in $PKGS; do
 	dirs+=("$(foreign_deb "$p:$(dpkg --print-architecture)")") || exit 1
 done
-domu_initrd=$("$B/build/initramfs.sh") || exit 1
+# The domUs get the test module too: the PVH one takes unpopulated pages.
+mods=$("$B/build/modules.sh" "$out") || exit 1
+domu_initrd=$("$B/build/initramfs.sh" --extra "$mods") || exit 1
 
 key=$( { hash_of "$out/vmlinux" "$domu_initrd" "$B"/domu/* "$0"
 	printf '%s\n' "${dirs[@]}"; } | sha256sum | cut -c1-16)
@@ -67,7 +69,7 @@ if [ ! -d "$overlay" ]; then
 	# The domU.
 	gzip -1 -c "$out/vmlinux" >"$tmp/var/lib/xenmm/domu-vmlinux.gz"
 	cp "$domu_initrd" "$tmp/var/lib/xenmm/domu-initrd.gz"
-	cp "$B/domu/xenmm-domu.cfg" "$B/domu/xl.conf" "$tmp/etc/xen/"
+	cp "$B/domu/xenmm-domu.cfg" "$B/domu/xenmm-pvh.cfg" "$B/domu/xl.conf" "$tmp/etc/xen/"
 	cp "$B/domu/domu.sh" "$tmp/etc/xenmm.d/"
 	mv "$tmp" "$overlay"
 	progress "domU overlay: $(du -sh "$overlay" | cut -f1) in $overlay"

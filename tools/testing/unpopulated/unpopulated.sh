@@ -15,26 +15,36 @@ unpop_iomem()
 	return 0
 }
 
-# unpop_wait_empty: wait up to 10 s until the provider holds no range.
-unpop_wait_empty()
+# unpop_in_use: pages the provider has handed out.
+unpop_in_use()
+{
+	sed -n 's/^pages: [0-9]* free, \([0-9]*\) in use$/\1/p' "$UNPOP_STATS"
+}
+
+# unpop_wait_settled N: wait up to 10 s until the provider has N pages
+# out and no idle range left (a PVH or HVM guest keeps its grant frames).
+unpop_wait_settled()
 {
 	local i
 
 	for i in $(seq 100); do
-		grep -q '^ranges: 0 ' "$UNPOP_STATS" && return 0
+		[ "$(unpop_in_use)" = "$1" ] &&
+			grep -q '^ranges: [0-9]* (0 idle)$' "$UNPOP_STATS" && return 0
 		usleep 100000
 	done
-	echo "provider still holds ranges after 10 s"
+	echo "provider not back to $1 pages in use without idle ranges after 10 s"
 	return 1
 }
 
 unpopulated_test()
 {
-	local n rc=0
+	local n base rc=0
 
 	[ -r "$UNPOP_STATS" ] || { echo "no $UNPOP_STATS"; return 1; }
 	insmod /lib/xenmm/xen_unpopulated_test.ko || return 1
-	unpop_wait_empty || rc=1
+	base=$(unpop_in_use)
+	echo "in_use_before: $base"
+	unpop_wait_settled "$base" || rc=1
 	unpop_iomem iomem_before
 	for n in 1 64 1024; do
 		echo "$n" >"$UNPOP_HOLD" || rc=1
@@ -43,7 +53,7 @@ unpopulated_test()
 		sed "s/^/stats_$n: /" "$UNPOP_STATS"
 		echo 0 >"$UNPOP_HOLD" || rc=1
 	done
-	unpop_wait_empty || rc=1
+	unpop_wait_settled "$base" || rc=1
 	unpop_iomem iomem_after
 	sed 's/^/stats: /' "$UNPOP_STATS"
 	rmmod xen_unpopulated_test || rc=1
