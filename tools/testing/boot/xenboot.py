@@ -29,7 +29,7 @@ LAYOUTS = os.path.join(HERE, "layouts.conf")
 # A marker after "domu| " is a domU's, relayed by dom0 inside its own block.
 BEGIN = re.compile(r"(?<!\| )@@@XENMM-BEGIN (\S+)@@@")
 END = re.compile(r"(?<!\| )@@@XENMM-END (\S+)@@@")
-DONE = "@@@XENMM-DONE@@@"
+DONE = re.compile(r"(?<!\| )@@@XENMM-DONE@@@")
 
 # Lines after which the run cannot succeed: stop soon, keep what follows.
 FATAL = [
@@ -171,7 +171,7 @@ def run(cmd, log_path, timeout):
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 lines.append(line)
                 log.write(line + "\n")
-                if DONE in line and "| " + DONE not in line and not done_at:
+                if not done_at and DONE.search(line):
                     done_at = time.monotonic()
                     status = status or "done"
                 if not fatal_at and any(p.search(line) for p in FATAL):
