@@ -165,3 +165,70 @@ copy_tree_files()
 	done
 	chmod -R u+w "$to"
 }
+
+# Xen from Debian's source (DESIGN.md section 5), shared by xen.sh and
+# xen-series.sh.
+XEN_SRC_VERSION=${XEN_SRC_VERSION:-4.17.5+72-g01140da4e8-1}
+
+# xen_source_download: Debian's xen source package in the cache (adds a
+# deb-src entry for Debian's archive if apt has none); prints its directory.
+xen_source_download()
+{
+	local dl=$XENMM_CACHE/xen/source-$XEN_SRC_VERSION
+
+	if ! apt-cache showsrc xen 2>/dev/null | grep -x "Version: $XEN_SRC_VERSION" >/dev/null; then
+		[ "$(id -u)" -eq 0 ] || die "need root to add Debian's deb-src entry"
+		progress "apt: adding deb-src for Debian's archive (/etc/apt/sources.list.d/xenmm-src.sources)"
+		cat >/etc/apt/sources.list.d/xenmm-src.sources <<-EOS
+		Types: deb-src
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm bookworm-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOS
+		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
+			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
+		apt-cache showsrc xen | grep -x "Version: $XEN_SRC_VERSION" >/dev/null ||
+			die "apt knows no source of xen $XEN_SRC_VERSION"
+	fi
+	if [ ! -f "$dl/done" ]; then
+		progress "downloading Debian's xen $XEN_SRC_VERSION source"
+		mkdir -p "$dl"
+		(cd "$dl" && run_logged "$XENMM_LOGS/xen-source.log" \
+			apt-get source --download-only "xen=$XEN_SRC_VERSION") ||
+			die "cannot download the xen source (log: $XENMM_LOGS/xen-source.log)"
+		touch "$dl/done"
+	fi
+	echo "$dl"
+}
+
+# xen_unpack_debian DL DEST: unpack the source in DL into DEST, apply
+# Debian's quilt series and commit the result as the base of a git tree.
+xen_unpack_debian()
+{
+	local dl=$1 dest=$2
+
+	rm -rf "$dest"
+	dpkg-source -x --skip-patches "$dl"/*.dsc "$dest" >"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
+		die "dpkg-source failed (log: $XENMM_LOGS/xen-unpack.log)"
+	(cd "$dest" && QUILT_PATCHES=debian/patches quilt push -a -q) \
+		>>"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
+		die "Debian's quilt series did not apply (log: $XENMM_LOGS/xen-unpack.log)"
+	(cd "$dest" && rm -rf .pc && git init -q && git add -A &&
+		git -c user.name=xenmm -c user.email=xenmm@localhost \
+			commit -qm "xen $XEN_SRC_VERSION with Debian's patches") ||
+		die "git init of the xen tree failed"
+}
+
+# xen_series_patches: the patches of our Xen series, in order, without the
+# cover letter.
+xen_series_patches()
+{
+	local p
+
+	for p in "$XENMM_TOP"/xen/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ -e "$p" ] || continue
+		case $(basename "$p") in 0000-cover-letter.patch) continue ;; esac
+		echo "$p"
+	done
+}

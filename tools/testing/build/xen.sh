@@ -3,7 +3,7 @@
 #
 # Provide the Xen hypervisor the boot harness loads.
 #
-#   xen.sh [--arch x86_64|arm64] [--flavour debian|source]
+#   xen.sh [--arch x86_64|arm64] [--flavour debian|source] [--tree-only]
 #
 # debian, x86_64: Debian's xen-hypervisor-4.17-amd64, gunzipped (QEMU's
 # -kernel takes the multiboot ELF, not the .gz).
@@ -13,67 +13,36 @@
 # Debian's own patches and then our series from xen/patches/ (git am),
 # built with CONFIG_DEBUG=y for x86_64 or (cross) arm64, cached and
 # incremental.  Adds a deb-src entry for Debian's archive if apt has none.
-# Prints the path of what QEMU's -kernel takes.
+# Prints the path of what QEMU's -kernel takes; with --tree-only (source
+# flavour), prepares the patched tree and prints its path without building.
 
 source "$(dirname "$0")/common.sh"
 
 FLAVOUR=debian
 ARCH=x86_64
+TREE_ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--tree-only) TREE_ONLY=1; shift ;;
 	--flavour) FLAVOUR=$2; shift 2 ;;
 	--arch) ARCH=$2; shift 2 ;;
 	*) die "xen.sh: unknown argument '$1'" ;;
 	esac
 done
 
-XEN_SRC_VERSION=${XEN_SRC_VERSION:-4.17.5+72-g01140da4e8-1}
-
 # xen_source_tree: Debian's source with its patches and ours, as a git
 # tree under the cache; prints its path.
 xen_source_tree()
 {
-	local dl=$XENMM_CACHE/xen/source-$XEN_SRC_VERSION tree series=() key
+	local dl tree series=() key p
 
-	if ! apt-cache showsrc xen 2>/dev/null | grep -x "Version: $XEN_SRC_VERSION" >/dev/null; then
-		[ "$(id -u)" -eq 0 ] || die "need root to add Debian's deb-src entry"
-		progress "apt: adding deb-src for Debian's archive (/etc/apt/sources.list.d/xenmm-src.sources)"
-		cat >/etc/apt/sources.list.d/xenmm-src.sources <<-EOS
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOS
-		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
-			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
-		apt-cache showsrc xen | grep -x "Version: $XEN_SRC_VERSION" >/dev/null ||
-			die "apt knows no source of xen $XEN_SRC_VERSION"
-	fi
-	if [ ! -f "$dl/done" ]; then
-		progress "downloading Debian's xen $XEN_SRC_VERSION source"
-		mkdir -p "$dl"
-		(cd "$dl" && run_logged "$XENMM_LOGS/xen-source.log" \
-			apt-get source --download-only "xen=$XEN_SRC_VERSION") ||
-			die "cannot download the xen source (log: $XENMM_LOGS/xen-source.log)"
-		touch "$dl/done"
-	fi
-	series=("$XENMM_TOP"/xen/patches/*.patch)
-	[ -e "${series[0]}" ] || series=()
+	dl=$(xen_source_download) || exit 1
+	mapfile -t series < <(xen_series_patches)
 	key=$(hash_of "$dl"/*.dsc ${series[@]+"${series[@]}"})
 	tree=$XENMM_CACHE/xen/tree-$ARCH-$key
 	if [ ! -f "$tree/.xenmm-ready" ]; then
 		progress "unpacking xen $XEN_SRC_VERSION, Debian's patches${series[*]:+ and xen/patches/ (${#series[@]})}"
-		rm -rf "$tree"
-		dpkg-source -x --skip-patches "$dl"/*.dsc "$tree" >"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
-			die "dpkg-source failed (log: $XENMM_LOGS/xen-unpack.log)"
-		(cd "$tree" && QUILT_PATCHES=debian/patches quilt push -a -q) \
-			>>"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
-			die "Debian's quilt series did not apply (log: $XENMM_LOGS/xen-unpack.log)"
-		(cd "$tree" && rm -rf .pc && git init -q && git add -A &&
-			git -c user.name=xenmm -c user.email=xenmm@localhost \
-				commit -qm "xen $XEN_SRC_VERSION with Debian's patches") ||
-			die "git init of the xen tree failed"
+		xen_unpack_debian "$dl" "$tree" || exit 1
 		for p in ${series[@]+"${series[@]}"}; do
 			(cd "$tree" && git -c user.name=xenmm -c user.email=xenmm@localhost \
 				am -q -3 "$p") >>"$XENMM_LOGS/xen-unpack.log" 2>&1 ||
@@ -113,8 +82,15 @@ source-x86_64|source-arm64)
 	[ "$ARCH" = arm64 ] && need_pkgs gcc-aarch64-linux-gnu qemu-system-arm
 	[ "$ARCH" = x86_64 ] && need_pkgs qemu-system-x86
 	tree=$(xen_source_tree) || exit 1
+	if [ -n "$TREE_ONLY" ]; then
+		echo "$tree"
+		exit 0
+	fi
 	out=$(xen_source_build "$tree") || exit 1
 	;;
+debian-*)
+	[ -z "$TREE_ONLY" ] || die "--tree-only needs --flavour source"
+	;;&
 debian-arm64)
 	need_pkgs qemu-system-arm
 	dir=$(foreign_deb xen-hypervisor-4.17-arm64:arm64) || exit 1
