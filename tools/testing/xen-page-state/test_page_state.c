@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side test of Xen's page states (xen/include/xen/page-state.h from
+ * our series) under the count_info layout of one architecture.
+ *
+ * run.sh extracts the PG_shift/PG_mask and PGC_* definitions of the patched
+ * tree's asm/mm.h into pgc-layout.h and builds this file once per
+ * architecture, with PGC_ARCH_X86 or PGC_ARCH_ARM defined.  The expected
+ * results below are written from the rules the series states (cover
+ * letter), not from the helpers, and every state value the field can hold
+ * is walked, the five defined ones and the three that must never be seen.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define BITS_PER_LONG 64
+
+#include "pgc-layout.h"
+
+#ifndef PGC_static
+#define PGC_static 0
+#endif
+
+#include <xen/page-state.h>
+
+static unsigned int failures, checks;
+
+#define CHECK(cond, fmt, ...)						\
+	do {								\
+		checks++;						\
+		if (!(cond)) {						\
+			failures++;					\
+			printf("  FAIL %s:%d: " fmt "\n", __func__,	\
+			       __LINE__, ##__VA_ARGS__);		\
+		}							\
+	} while (0)
+
+/* The field's values, lowest bit of the field first. */
+static unsigned long state_value(unsigned int v)
+{
+	return (unsigned long)v << __builtin_ctzl(PGC_state);
+}
+
+enum st { UNINIT, INUSE, OFFLINING, OFFLINED, FREE, UNDEFINED };
+
+static enum st classify(unsigned long pgc)
+{
+	unsigned long s = pgc & PGC_state;
+
+	if (s == PGC_state_uninitialised)
+		return UNINIT;
+	if (s == PGC_state_inuse)
+		return INUSE;
+	if (s == PGC_state_offlining)
+		return OFFLINING;
+	if (s == PGC_state_offlined)
+		return OFFLINED;
+	if (s == PGC_state_free)
+		return FREE;
+	return UNDEFINED;
+}
+
+static const char *const st_name[] = {
+	"uninitialised", "inuse", "offlining", "offlined", "free", "undefined"
+};
+
+static void test_layout(void)
+{
+	unsigned long flags = PGC_allocated | PGC_xen_heap | PGC_broken |
+			      PGC_extra | PGC_static;
+	unsigned int v, w;
+
+#ifdef PGC_ARCH_X86
+	flags |= PGC_page_table;
+#endif
+	CHECK(__builtin_popcountl(PGC_state) == 3,
+	      "PGC_state %#lx is not three bits", PGC_state);
+	CHECK(((PGC_state >> __builtin_ctzl(PGC_state)) & 7) == 7,
+	      "PGC_state %#lx is not contiguous", PGC_state);
+	CHECK(!(PGC_state & flags), "PGC_state overlaps flags %#lx",
+	      PGC_state & flags);
+	CHECK(!(PGC_state & PGC_count_mask), "PGC_state overlaps the count");
+	CHECK(!(flags & PGC_count_mask), "a flag overlaps the count");
+	CHECK(PGC_state_uninitialised == 0,
+	      "uninitialised is %#lx, not the zeroed frame table's 0",
+	      PGC_state_uninitialised);
+	CHECK(PGC_count_width >= 32, "count width %d", (int)PGC_count_width);
+
+	/* The five defined states are distinct values of the field. */
+	for (v = UNINIT; v <= FREE; v++)
+		for (w = UNINIT; w <= FREE; w++) {
+			unsigned long a[] = { PGC_state_uninitialised,
+					      PGC_state_inuse,
+					      PGC_state_offlining,
+					      PGC_state_offlined,
+					      PGC_state_free };
+
+			CHECK((a[v] & ~PGC_state) == 0, "%s outside the field",
+			      st_name[v]);
+			CHECK(v == w || a[v] != a[w], "%s == %s", st_name[v],
+			      st_name[w]);
+		}
+
+	/*
+	 * The flags that did not move: on Arm nothing but the state moved;
+	 * on x86 PGC_extra and the count gave up one bit.
+	 */
+	CHECK(PGC_allocated == 1UL << 63, "allocated moved");
+	CHECK(PGC_xen_heap == 1UL << 62, "xen_heap moved");
+#ifdef PGC_ARCH_X86
+	CHECK(PGC_page_table == 1UL << 61, "page_table moved");
+	CHECK(PGC_broken == 1UL << 60, "broken moved");
+	CHECK(PGC_extra == 1UL << 56, "extra is %#lx", PGC_extra);
+	CHECK(PGC_count_width == 56, "count width %d", (int)PGC_count_width);
+#else
+	CHECK(PGC_broken == 1UL << 57, "broken moved");
+	CHECK(PGC_extra == 1UL << 54, "extra moved");
+	CHECK(PGC_count_width == 54, "count width changed");
+#endif
+}
+
+/* Bits besides the state a page may carry while it has a user. */
+static const unsigned long others[] = {
+	0, 1, 7, PGC_allocated | 1, PGC_extra, PGC_xen_heap | 2,
+};
+#define N_OTHERS (sizeof(others) / sizeof(others[0]))
+
+static void test_initialise(void)
+{
+	unsigned int v, b, o;
+
+	for (v = 0; v < 8; v++)
+		for (b = 0; b < 2; b++)
+			for (o = 0; o < N_OTHERS; o++) {
+				unsigned long pgc = state_value(v) | others[o] |
+						    (b ? PGC_broken : 0);
+				unsigned long next = ~0UL;
+				bool want = classify(pgc) == UNINIT && !b;
+				bool got = pgc_initialise(pgc, &next);
+
+				CHECK(got == want, "%#lx: %d, want %d", pgc,
+				      got, want);
+				CHECK(next == PGC_state_inuse,
+				      "%#lx: next %#lx", pgc, next);
+			}
+}
+
+static void test_adopt(void)
+{
+	unsigned int v, b, o;
+
+	for (v = 0; v < 8; v++)
+		for (b = 0; b < 2; b++)
+			for (o = 0; o < N_OTHERS; o++) {
+				unsigned long pgc = state_value(v) | others[o] |
+						    (b ? PGC_broken : 0);
+				unsigned long next = 0x5a5a;
+				bool want = classify(pgc) == UNINIT;
+				bool got = pgc_adopt(pgc, &next);
+
+				CHECK(got == want, "%#lx: %d, want %d", pgc,
+				      got, want);
+				if (want)
+					CHECK(next == ((pgc & ~PGC_state) |
+						       PGC_state_inuse),
+					      "%#lx: next %#lx", pgc, next);
+				else
+					CHECK(next == 0x5a5a,
+					      "%#lx: refused but wrote", pgc);
+			}
+}
+
+static void test_free(void)
+{
+	unsigned int v, b, o;
+
+	for (v = 0; v < 8; v++)
+		for (b = 0; b < 2; b++)
+			for (o = 0; o < N_OTHERS; o++) {
+				unsigned long pgc = state_value(v) | others[o] |
+						    (b ? PGC_broken : 0);
+				enum st s = classify(pgc);
+				unsigned long next = 0;
+				bool off = false, got, want;
+
+				want = (s == INUSE && !b) || s == OFFLINING;
+				got = pgc_free(pgc, &next, &off);
+				CHECK(got == want, "%s%s %#lx: %d, want %d",
+				      st_name[s], b ? "+broken" : "", pgc, got,
+				      want);
+				if (!got || !want)
+					continue;
+				if (s == INUSE) {
+					CHECK(next == PGC_state_free && !off,
+					      "%#lx: next %#lx off %d", pgc,
+					      next, off);
+				} else {
+					CHECK(next == (PGC_state_offlined |
+						       (b ? PGC_broken : 0)) &&
+					      off, "%#lx: next %#lx off %d",
+					      pgc, next, off);
+				}
+			}
+}
+
+static void test_offline(void)
+{
+	unsigned int v, b, o;
+
+	for (v = UNINIT; v <= FREE; v++)
+		for (b = 0; b < 2; b++)
+			for (o = 0; o < N_OTHERS; o++) {
+				unsigned long st[] = { PGC_state_uninitialised,
+						       PGC_state_inuse,
+						       PGC_state_offlining,
+						       PGC_state_offlined,
+						       PGC_state_free };
+				unsigned long pgc = st[v] | others[o];
+				unsigned long want_st, next;
+
+				switch (v) {
+				case FREE:
+					want_st = PGC_state_offlined;
+					break;
+				case OFFLINING:
+				case OFFLINED:
+					want_st = st[v];
+					break;
+				default: /* a page with a user */
+					want_st = PGC_state_offlining;
+				}
+				next = pgc_offline(pgc, b);
+				CHECK(next == (others[o] | want_st |
+					       (b ? PGC_broken : 0)),
+				      "%s broken=%u %#lx: %#lx", st_name[v], b,
+				      pgc, next);
+			}
+}
+
+static void test_online(void)
+{
+	unsigned int v, b, o;
+
+	for (v = 0; v < 8; v++)
+		for (b = 0; b < 2; b++)
+			for (o = 0; o < N_OTHERS; o++) {
+				unsigned long pgc = state_value(v) | others[o] |
+						    (b ? PGC_broken : 0);
+				enum st s = classify(pgc);
+				unsigned long next = 0x5a5a;
+				bool want = !b && (s == OFFLINING ||
+						   s == OFFLINED);
+				bool got = pgc_online(pgc, &next);
+
+				CHECK(got == want, "%s%s %#lx: %d, want %d",
+				      st_name[s], b ? "+broken" : "", pgc, got,
+				      want);
+				if (want)
+					CHECK(next == ((pgc & ~PGC_state) |
+						       PGC_state_inuse),
+					      "%#lx: next %#lx", pgc, next);
+			}
+}
+
+static void test_ready_for_owner(void)
+{
+	unsigned int v, o;
+
+	for (v = 0; v < 8; v++)
+		for (o = 0; o < N_OTHERS; o++) {
+			unsigned long pgc = state_value(v) | others[o];
+			enum st s = classify(pgc);
+			bool bare = !others[o];
+			bool want = bare && (s == INUSE || s == UNINIT);
+
+			CHECK(pgc_ready_for_owner(pgc, 0) == want,
+			      "%#lx ignore 0: want %d", pgc, want);
+			/* Ignoring a flag the page carries. */
+			CHECK(pgc_ready_for_owner(pgc | PGC_extra, PGC_extra) ==
+			      ((s == INUSE || s == UNINIT) &&
+			       !(others[o] & ~PGC_extra)),
+			      "%#lx ignore extra", pgc);
+		}
+	CHECK(!pgc_ready_for_owner(PGC_state_inuse | PGC_broken, 0),
+	      "a broken page is not ready");
+}
+
+/* Whole lives of a page, each step through the helpers. */
+static void test_lifecycles(void)
+{
+	unsigned long pgc = 0, next;
+	bool off;
+
+	/* A boot-allocator page freed: initialised on the way, then freed. */
+	CHECK(!pgc_free(pgc, &next, &off), "uninitialised freed directly");
+	CHECK(pgc_initialise(pgc, &pgc), "initialise");
+	CHECK(pgc_free(pgc, &pgc, &off) && !off && classify(pgc) == FREE,
+	      "free after initialise: %#lx", pgc);
+	CHECK(!pgc_free(pgc, &next, &off), "double free accepted");
+	CHECK(!pgc_initialise(pgc, &next), "free page initialised again");
+
+	/* A boot module adopted in place, owned, released, freed. */
+	pgc = PGC_state_uninitialised | PGC_allocated | 1;
+	CHECK(pgc_adopt(pgc, &pgc), "adopt an owned page");
+	CHECK(pgc == (PGC_state_inuse | PGC_allocated | 1),
+	      "adopt kept the references: %#lx", pgc);
+	CHECK(!pgc_adopt(pgc, &next), "adopted twice");
+	pgc &= ~(PGC_allocated | PGC_count_mask);
+	CHECK(pgc_free(pgc, &pgc, &off) && classify(pgc) == FREE,
+	      "free the adopted page: %#lx", pgc);
+
+	/* Offline a free page and bring it back. */
+	pgc = pgc_offline(pgc, false);
+	CHECK(classify(pgc) == OFFLINED, "free -> offlined: %#lx", pgc);
+	CHECK(pgc_online(pgc, &pgc) && classify(pgc) == INUSE,
+	      "offlined -> inuse: %#lx", pgc);
+
+	/* A page broken while in use is parked and never comes back. */
+	pgc = pgc_offline(PGC_state_inuse | PGC_allocated | 1, true);
+	CHECK(classify(pgc) == OFFLINING && (pgc & PGC_broken),
+	      "inuse -> offlining+broken: %#lx", pgc);
+	CHECK(!pgc_online(pgc, &next), "broken page onlined");
+	pgc &= ~(PGC_allocated | PGC_count_mask);
+	CHECK(pgc_free(pgc, &pgc, &off) && off && classify(pgc) == OFFLINED &&
+	      (pgc & PGC_broken), "broken page freed: %#lx", pgc);
+	CHECK(!pgc_online(pgc, &next), "broken offlined page onlined");
+}
+
+int main(void)
+{
+	test_layout();
+	test_initialise();
+	test_adopt();
+	test_free();
+	test_offline();
+	test_online();
+	test_ready_for_owner();
+	test_lifecycles();
+	printf("%s: %u checks, %u failed\n", PGC_ARCH_NAME, checks, failures);
+	return failures ? 1 : 0;
+}
