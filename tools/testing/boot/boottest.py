@@ -119,12 +119,22 @@ def test(args):
     failed = 0
     for layout in args.layouts.split(","):
         xenboot.get_layout(layout)      # unknown names fail before booting
+        linux_extra = args.linux_extra
+        if args.series and xenboot.get_layout(layout).arch != "arm64":
+            # dom0 keeps its initrd to give it back to Xen (xen-initrd-free).
+            linux_extra = f"{linux_extra} retain_initrd xenmm.initrd_free".strip()
         res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                            log_path(layout, args.tag), args.timeout,
-                           args.xen_extra, args.linux_extra)
+                           args.xen_extra, linux_extra)
         chosen = {"default": None, "domu": checks.DOMU_CHECKS,
                   "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
                   checks.PVH_CHECKS}[args.checks]
+        if args.series:
+            arm = res["arch"] == "arm64"
+            if chosen is None:
+                chosen = checks.ARM64_CHECKS if arm else checks.DOM0_CHECKS
+            chosen = chosen + (checks.ARM64_SERIES_CHECKS if arm
+                               else checks.X86_SERIES_CHECKS)
         for name, ok, detail in checks.run_checks(res, chosen):
             where = layout if args.tag == "test" else f"{layout}-{args.tag}"
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
@@ -221,6 +231,9 @@ def main():
             p.add_argument("--tag", default="test")
             p.add_argument("--checks", choices=("default", "domu", "all"),
                            default="default")
+            p.add_argument("--series", action="store_true",
+                           help="also check what our Xen series promises "
+                                "(Xen must be built with xen/patches/)")
     p = sub.add_parser("bench")
     p.add_argument("--xen", required=True)
     p.add_argument("--kernel", required=True)

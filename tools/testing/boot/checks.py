@@ -6,7 +6,9 @@ Expectations are derived from the guest's own output (its E820, its
 memory map), never from a recorded run.
 """
 
+import os
 import re
+import subprocess
 
 E820_LINE = re.compile(
     r"(?:Xen|BIOS-e820): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+?)\s*$")
@@ -741,6 +743,176 @@ PVH_CHECKS = [
     ("pvh-kunit", pvh_check(check_kunit)),
     ("pvh-unpopulated", pvh_check(check_unpopulated)),
 ]
+
+# ---------------------------------------------------------------------------
+# Our Xen series (xen/patches/), from the hypervisor's own log.
+
+XEN_INITRD_PHYS = re.compile(
+    r"^\(XEN\)\s+Init\. ramdisk: ([0-9a-f]{16})->([0-9a-f]{16})\s*$")
+XEN_INITRD_ADOPTED = re.compile(
+    r"^\(XEN\) Dom0 initrd in place: (\d+) of (\d+) pages initialised")
+XEN_DOM0_BANK = re.compile(
+    r"^\(XEN\) BANK\[\d+\] (0x[0-9a-f]+)-(0x[0-9a-f]+) \(\d+MB\)")
+QEMU_VIRT_RAM_BASE = 0x40000000
+
+
+def check_xen_initrd(res):
+    """PV dom0's in-place initrd reaches dom0 initialised (patch 6)."""
+    phys = [m for m in map(XEN_INITRD_PHYS.match, res["lines"]) if m]
+    adopted = [m for m in map(XEN_INITRD_ADOPTED.match, res["lines"]) if m]
+    if not phys:
+        return False, "Xen printed no physical \"Init. ramdisk\" range"
+    start, end = int(phys[0].group(1), 16), int(phys[0].group(2), 16)
+    want = (end - start + 4095) // 4096
+    if not adopted:
+        return False, (f"no \"Dom0 initrd in place\" line for the initrd at "
+                       f"{start:#x}-{end:#x}: series not applied, or copied")
+    done, total = int(adopted[0].group(1)), int(adopted[0].group(2))
+    if total != want:
+        return False, f"{total} initrd pages handed over, Xen's range holds {want}"
+    if done != total:
+        return False, f"only {done} of {total} initrd pages initialised in place"
+    return True, (f"{done} of {total} initrd pages at {start:#x}-{end:#x} "
+                  "initialised before dom0 got them")
+
+
+def host_banks(res):
+    """RAM banks of the QEMU machine, from the layout (virt: RAM at 1 GiB;
+    virt2bank: two equal banks, one per NUMA node)."""
+    size = res["ram_mib"] << 20
+    if res.get("machine") == "virt2bank":
+        half = size // 2
+        return [(QEMU_VIRT_RAM_BASE, QEMU_VIRT_RAM_BASE + half),
+                (QEMU_VIRT_RAM_BASE + half, QEMU_VIRT_RAM_BASE + size)]
+    return [(QEMU_VIRT_RAM_BASE, QEMU_VIRT_RAM_BASE + size)]
+
+
+def check_xen_banks(res):
+    """Every RAM bank reached Xen's heap: dom0 got memory from each."""
+    banks = host_banks(res)
+    d0 = [(int(m.group(1), 16), int(m.group(2), 16))
+          for m in map(XEN_DOM0_BANK.match, res["lines"]) if m]
+    if not d0:
+        return False, "Xen printed no BANK[] lines for dom0"
+    got = []
+    for lo, hi in banks:
+        n = sum(min(hi, e) - max(lo, s) for s, e in d0 if s < hi and e > lo)
+        got.append(n)
+    ram = merged(iomem_ram(res))
+    outside = [(s, e) for s, e in d0
+               if not any(a <= s and e <= b for a, b in ram)]
+    if outside:
+        return False, (f"dom0's banks {fmt_ranges(outside)} are not System "
+                       "RAM in its /proc/iomem")
+    empty = [f"{lo:#x}-{hi - 1:#x}" for (lo, hi), n in zip(banks, got) if not n]
+    if empty:
+        return False, (f"dom0 got nothing from host bank(s) {', '.join(empty)}; "
+                       f"its banks: {fmt_ranges(d0)}")
+    return True, ("dom0 memory from every host bank: " + ", ".join(
+        f"{n >> 20} MiB of {lo:#x}-{hi - 1:#x}" for (lo, hi), n in zip(banks, got)))
+
+
+def iomem_ram(res):
+    out = []
+    for line in block(res, "iomem") or []:
+        m = IOMEM_LINE.match(line)
+        if m and not m.group(1) and m.group(4) == "System RAM":
+            out.append((int(m.group(2), 16), int(m.group(3), 16) + 1))
+    return out
+
+
+XEN_NEW_BASE = re.compile(r"^\(XEN\) New Xen image base address: (0x[0-9a-f]+)")
+TWO_MIB = 2 << 20
+
+
+def xen_image_span(xen):
+    """(_start, _end) of the Xen image booted from path xen, read from the
+    xen-syms the build leaves next to it."""
+    syms = os.path.join(os.path.dirname(xen), "xen-syms")
+    if not os.path.isfile(syms):
+        return None
+    out = subprocess.run(["nm", syms], capture_output=True, text=True,
+                         check=True).stdout
+    addr = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[2] in ("_start", "_end"):
+            addr[f[2]] = int(f[0], 16)
+    return addr.get("_start"), addr.get("_end")
+
+
+def check_xen_image(res):
+    """The x86 Xen image is mapped whole after Xen moves itself (the
+    l2_xenmap[] entries built at boot from the linked size, seed 002)."""
+    span = xen_image_span(res["xen"])
+    if not span or None in span:
+        return False, f"no _start/_end in the xen-syms next to {res['xen']}"
+    start, end = span
+    slots = (end - (start & ~(TWO_MIB - 1)) + TWO_MIB - 1) // TWO_MIB
+    moved = [m for m in map(XEN_NEW_BASE.match, res["lines"]) if m]
+    if not moved:
+        return False, "Xen did not report moving its image (New Xen image base address)"
+    base = int(moved[0].group(1), 16)
+    if base % TWO_MIB:
+        return False, f"new image base {base:#x} is not 2 MiB aligned"
+    ram = res["ram_mib"] << 20
+    if base + (end - start) > ram:
+        return False, f"image of {end - start:#x} bytes at {base:#x} exceeds RAM"
+    return True, (f"image {end - start:#x} bytes ({slots} 2 MiB mappings) moved to "
+                  f"{base:#x} and ran there to the end of the boot")
+
+
+INITRD_FREE = re.compile(r"xenmm-initrd: (.*)$")
+
+
+def check_xen_initrd_free(res):
+    """dom0 gives its initrd's pages back to Xen, which frees them into its
+    heap, and takes as many pfns back (tools/testing/xen-initrd/)."""
+    lines = block(res, "initrd_free")
+    if lines is None:
+        return False, "no initrd_free block: test module not run"
+    msgs = [m.group(1) for m in map(INITRD_FREE.search, lines) if m]
+    phys = [m for m in map(XEN_INITRD_PHYS.match, res["lines"]) if m]
+    if not phys:
+        return False, "Xen printed no physical \"Init. ramdisk\" range"
+    want = (int(phys[0].group(2), 16) - int(phys[0].group(1), 16) + 4095) // 4096
+
+    def find(pattern):
+        for msg in msgs:
+            m = re.match(pattern, msg)
+            if m:
+                return m
+        return None
+
+    errors = [x for x in msgs if x.startswith(("pfn ", "skipped"))]
+    if errors:
+        return False, errors[0]
+    info = find(r"initrd: pfn (0x[0-9a-f]+)-(0x[0-9a-f]+), (\d+) pages$")
+    if not info or int(info.group(3)) != want:
+        return False, (f"dom0's initrd is {info.group(3) if info else 'unknown'} "
+                       f"pages, Xen's ramdisk {want}")
+    back = find(r"returned (-?\d+) of (\d+) initrd pages to Xen$")
+    if not back or int(back.group(1)) != want:
+        return False, f"Xen took back {back.group(1) if back else 'no'} of {want} pages"
+    again = find(r"repopulated (-?\d+) of (\d+) pfns$")
+    if not again or int(again.group(1)) != want:
+        return False, f"repopulated {again.group(1) if again else 'no'} of {want} pfns"
+    pattern = find(r"pattern: (\S+) ")
+    if not pattern or pattern.group(1) != "ok":
+        return False, f"pattern after repopulating: {pattern.group(0) if pattern else 'missing'}"
+    return True, (f"dom0 returned its {want} initrd pages (pfn {info.group(1)}-"
+                  f"{info.group(2)}) to Xen and repopulated them, pattern intact")
+
+
+X86_SERIES_CHECKS = [
+    ("xen-initrd", check_xen_initrd),
+    ("xen-initrd-free", check_xen_initrd_free),
+    ("xen-image", check_xen_image),
+]
+ARM64_SERIES_CHECKS = [
+    ("xen-banks", check_xen_banks),
+]
+
 
 ARM64_CHECKS = [
     ("boot", check_boot),

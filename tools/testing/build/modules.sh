@@ -23,21 +23,30 @@ kmake=(make -C "$out")
 grep -q '^CONFIG_ARM64=y' "$out/.config" &&
 	kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 
-src=$XENMM_TOP/tools/testing/unpopulated
-key=$(hash_of "$src"/Kbuild "$src"/*.c "$src"/*.sh "$out/Module.symvers" \
-	"$out/include/generated/utsrelease.h")
+# The test modules' sources: the unpopulated-alloc test everywhere, the
+# initrd test of our Xen series on x86 (it needs a PV dom0).
+srcs=("$XENMM_TOP/tools/testing/unpopulated")
+grep -q '^CONFIG_X86_64=y' "$out/.config" && srcs+=("$XENMM_TOP/tools/testing/xen-initrd")
+files=()
+for d in "${srcs[@]}"; do
+	files+=("$d"/Kbuild "$d"/*.c "$d"/*.sh)
+done
+key=$(hash_of "${files[@]}" "$out/Module.symvers" "$out/include/generated/utsrelease.h")
 overlay=$XENMM_CACHE/modules/overlay-$key
 if [ ! -d "$overlay" ]; then
 	build=$XENMM_CACHE/modules/build
 	rm -rf "$build" "$overlay.tmp"
 	mkdir -p "$build" "$overlay.tmp/lib/xenmm" "$overlay.tmp/etc/xenmm.d"
-	cp "$src"/Kbuild "$src"/*.c "$build"/
+	for d in "${srcs[@]}"; do
+		cat "$d"/Kbuild >>"$build"/Kbuild
+		cp "$d"/*.c "$build"/
+		cp "$d"/*.sh "$overlay.tmp/etc/xenmm.d/"
+	done
 	progress "building test modules against $out"
 	run_logged "$XENMM_LOGS/modules.log" \
 		"${kmake[@]}" M="$build" -j"$XENMM_JOBS" modules ||
 		die "test modules did not build (log: $XENMM_LOGS/modules.log)"
 	cp "$build"/*.ko "$overlay.tmp/lib/xenmm/"
-	cp "$src"/*.sh "$overlay.tmp/etc/xenmm.d/"
 	mv "$overlay.tmp" "$overlay"
 fi
 echo "$overlay"
