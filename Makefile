@@ -14,7 +14,8 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR GUEST
 
-.PHONY: help run check kernel xen initramfs layouts host-test kunit bench soak lint series docs \
+.PHONY: help run check kernel xen xen-series xen-test initramfs layouts host-test kunit bench soak \
+	lint series docs \
 	clean-cache
 
 help:
@@ -24,8 +25,11 @@ help:
 	@echo '               GUEST=domu also runs a PV domU: create, save/restore, mem-set)'
 	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
 	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
-	@echo '  xen          build Xen 4.17 from Debian source + xen/patches/, debug, x86_64'
-	@echo '               and arm64 (make run XEN_FLAVOUR=source boots it)'
+	@echo '  xen          build Xen 4.17.5 from Debian source + xen/patches/ (our series),'
+	@echo '               CONFIG_DEBUG=y, x86_64 and arm64; make run boots it (XEN_FLAVOUR=debian:'
+	@echo '               Debian'"'"'s binary instead)'
+	@echo '  xen-series   git am xen/patches/ on a pristine Xen 4.17.5 and check each patch'"'"'s form'
+	@echo '  xen-test     host test of the series'"'"' page states (x86 and Arm layouts, ASan/UBSan)'
 	@echo '  initramfs    build the busybox test initramfs'
 	@echo '  layouts      list the QEMU memory layouts'
 	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
@@ -52,6 +56,12 @@ kernel:
 xen:
 	@$(T)/build/xen.sh --arch x86_64 --flavour source
 	@$(T)/build/xen.sh --arch arm64 --flavour source
+
+xen-series:
+	@$(T)/build/xen-series.sh --check
+
+xen-test:
+	@$(T)/xen-page-state/run.sh
 
 initramfs:
 	@$(T)/build/initramfs.sh

@@ -45,18 +45,19 @@ step()
 	return 1
 }
 
-# boot_layouts XEN KERNEL INITRD LAYOUT...: the boot tests, one layout at
-# a time.
+# boot_layouts XEN KERNEL INITRD TAG LAYOUT...: the boot tests, one layout
+# at a time; boottest options in the array BOOT_OPTS.
+BOOT_OPTS=()
 boot_layouts()
 {
-	local xen=$1 kernel=$2 initrd=$3 layout
+	local xen=$1 kernel=$2 initrd=$3 tag=$4 layout
 
-	shift 3
+	shift 4
 	for layout in "$@"; do
-		progress "boot test: layout $layout"
-		python3 "$B/boot/boottest.py" test --layouts "$layout" \
+		progress "boot test: layout $layout${tag:+ ($tag)}"
+		python3 "$B/boot/boottest.py" test --layouts "$layout" --tag "${tag:-test}" \
 			--xen "$xen" --kernel "$kernel" --initrd "$initrd" \
-			--results "$RESULTS" || true
+			--results "$RESULTS" ${BOOT_OPTS[@]+"${BOOT_OPTS[@]}"} || true
 	done
 }
 
@@ -108,6 +109,12 @@ sed -n 's/^\[\(PASSED\|FAILED\|SKIPPED\)\] \(.*\)$/\1 \2/p' "$XENMM_LOGS/check-k
 summary=$(grep -E "Testing complete" "$XENMM_LOGS/check-kunit-uml.out")
 record kunit-uml/run $kunit_rc "${summary:-kunit.py failed, see $XENMM_LOGS/kunit-uml.log}"
 
+# Our Xen series: git am on a pristine Xen, its form, and the host test of
+# its page states.
+progress "Xen series: git am on pristine Xen $XEN_SRC_VERSION, form, page-state host test"
+result_lines xen-series "$B/build/xen-series.sh" --check
+result_lines xen-page-state "$B/xen-page-state/run.sh"
+
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
@@ -133,58 +140,59 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	python3 "$B/boot/boottest.py" expect-crash \
 		--json "$XENMM_LOGS/selftest-panic.json" | tee -a "$RESULTS"
 
-	boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" $X86_LAYOUTS
-
-	# A PV domU under the toolstack: xl create, grants to dom0,
-	# save/restore, mem-set, destroy while mapped.
 	first=$(echo $X86_LAYOUTS | cut -d' ' -f1)
-	if [ -n "$first" ]; then
-		progress "domU test: layout $first (xl create, grants, save/restore, mem-set)"
+	# Our Xen: Debian's source with xen/patches/, CONFIG_DEBUG=y (ASSERTs
+	# on), on every layout, with the series' own checks.  The first
+	# layout also runs the domU test (xl create, grants, save/restore,
+	# mem-set, destroy while mapped) and a PVH domU, which needs the
+	# shadow paging Debian's binary lacks.
+	if [ -n "$first" ] &&
+	   step xen-debug-x86_64 "$B/build/xen.sh" --arch x86_64 --flavour source; then
+		oxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-x86_64.log.out")
+		record build/xen-debug-x86_64 0 "$oxen"
+		BOOT_OPTS=(--series)
+		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$initrd" "" $X86_LAYOUTS
+		progress "domU test: layout $first (xl create, grants, save/restore, mem-set, PVH)"
 		domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
 		dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
 			die "cannot build the domU test's initramfs"
-		python3 "$B/boot/boottest.py" test --layouts "$first" \
-			--tag domu --checks domu --linux-extra xenmm.domu --timeout 300 \
-			--xen "$xen" --kernel "$kout/arch/x86/boot/bzImage" \
-			--initrd "$dinitrd" --results "$RESULTS" || true
+		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 400)
+		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+		# The same Xen padded to end one page past a 2 MiB boundary.
+		pout=$("$B/build/xen-padded.sh" 2>"$XENMM_LOGS/check-xen-padded.err")
+		echo "$pout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"
+		pxen=$(echo "$pout" | tail -n 1)
+		if [ -f "$pxen" ]; then
+			BOOT_OPTS=(--series)
+			boot_layouts "$pxen" "$kout/arch/x86/boot/bzImage" "$initrd" xen-padded "$first"
+		elif ! echo "$pout" | grep -q '^FAIL '; then
+			record xen-padded/build 1 "$(tail -n 1 "$XENMM_LOGS/check-xen-padded.err")"
+		fi
 	fi
+	# Debian's Xen binary stays the baseline: the first layout under it.
+	BOOT_OPTS=()
+	[ -n "$first" ] &&
+		boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" debian-xen "$first"
 fi
 
-# Xen built from Debian's source with CONFIG_DEBUG=y (ASSERTs on) and our
-# series, for the first layout of each architecture.
-# debug_xen_boot ARCH KERNEL INITRD LAYOUT [boottest options]
-debug_xen_boot()
-{
-	local arch=$1 kernel=$2 initrd=$3 layout=$4
-
-	shift 4
-	if step "xen-debug-$arch" "$B/build/xen.sh" --arch "$arch" --flavour source; then
-		dxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-$arch.log.out")
-		record "build/xen-debug-$arch" 0 "$dxen"
-		progress "boot test: layout $layout with the debug Xen"
-		python3 "$B/boot/boottest.py" test --layouts "$layout" --tag debug-xen \
-			--xen "$dxen" --kernel "$kernel" --initrd "$initrd" \
-			--results "$RESULTS" "$@" || true
-	fi
-}
-# On x86 the debug Xen (with shadow paging) also runs the domU test and a
-# PVH domU, which Debian's Xen cannot (no shadow paging, and TCG has no NPT).
-[ -n "$X86_LAYOUTS" ] && [ -n "${kout:-}" ] && [ -n "${dinitrd:-}" ] &&
-	debug_xen_boot x86_64 "$kout/arch/x86/boot/bzImage" "$dinitrd" \
-		"$(echo $X86_LAYOUTS | cut -d' ' -f1)" \
-		--checks all --linux-extra xenmm.domu --timeout 400
-
-# arm64: our cross-built kernel as dom0 of Debian's arm64 Xen.
+# arm64: our cross-built kernel as dom0 of our debug Xen on every arm64
+# layout, and of Debian's arm64 Xen on the first.
 if [ -n "$ARM64_LAYOUTS" ] &&
    step kernel-arm64 "$B/build/kernel.sh" --arch arm64; then
 	aout=$(tail -n 1 "$XENMM_LOGS/check-kernel-arm64.log.out")
 	record build/kernel-arm64 0 "$aout/$(kernel_image arm64)"
-	axen=$("$B/build/xen.sh" --arch arm64) || die "cannot provide arm64 Xen"
 	amods=$("$B/build/modules.sh" "$aout") || die "cannot build the arm64 test modules"
 	ainitrd=$("$B/build/initramfs.sh" --arch arm64 --extra "$amods") ||
 		die "cannot build the arm64 initramfs"
-	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" $ARM64_LAYOUTS
-	debug_xen_boot arm64 "$aout/$(kernel_image arm64)" "$ainitrd" \
+	if step xen-debug-arm64 "$B/build/xen.sh" --arch arm64 --flavour source; then
+		oaxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-arm64.log.out")
+		record build/xen-debug-arm64 0 "$oaxen"
+		BOOT_OPTS=(--series)
+		boot_layouts "$oaxen" "$aout/$(kernel_image arm64)" "$ainitrd" "" $ARM64_LAYOUTS
+	fi
+	axen=$("$B/build/xen.sh" --arch arm64) || die "cannot provide arm64 Xen"
+	BOOT_OPTS=()
+	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" debian-xen \
 		"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"
 fi
 

@@ -5,8 +5,9 @@
 # print a short summary of what the guest reported.
 #
 # Environment: LAYOUT (default pc-1g), KDIR (build the user's tree instead),
-# XEN_FLAVOUR (default debian), GUEST=domu (also run a PV domU under dom0's
-# toolstack: x86 layouts only).
+# XEN_FLAVOUR (source, the default: Xen 4.17.5 with our series, debug
+# build; debian: Debian's xen-hypervisor-4.17 binary), GUEST=domu (also run
+# a PV domU under dom0's toolstack: x86 layouts only).
 
 source "$(dirname "$0")/build/common.sh"
 
@@ -20,7 +21,7 @@ $(python3 "$B/boot/xenboot.py" --list-layouts)"
 arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$LAYOUT") || exit 1
 [ -z "$KDIR" ] || [ "$arch" = x86_64 ] || die "KDIR= is supported for x86_64 layouts only"
 out=$("$B/build/kernel.sh" --arch "$arch" ${KDIR:+--kdir "$KDIR"} | tail -n 1) || exit 1
-xen=$("$B/build/xen.sh" --arch "$arch" --flavour "${XEN_FLAVOUR:-debian}") || exit 1
+xen=$("$B/build/xen.sh" --arch "$arch" --flavour "${XEN_FLAVOUR:-source}") || exit 1
 mods=$("$B/build/modules.sh" "$out") || exit 1
 extra=(--extra "$mods")
 linux_extra=
