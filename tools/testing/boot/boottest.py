@@ -34,6 +34,23 @@ def print_tail(res, out=sys.stdout):
         print("  | " + line, file=out)
 
 
+def print_xen_series(res):
+    """What Xen's own log says about it and our series (xen/patches/)."""
+    banner = next((m for m in map(XEN_BANNER.search, res["lines"]) if m), None)
+    if banner:
+        print(f"xen:      {banner.group(1)}, debug={banner.group(2)}")
+    bad = [line for line in res["lines"] if any(p.search(line) for p in checks.XEN_BAD)]
+    series = [line.split(") ", 1)[1] for line in res["lines"]
+              if checks.XEN_INITRD_ADOPTED.match(line)]
+    for line in series:
+        print(f"  {line}  (xen/patches/, PGC_state_uninitialised)")
+    if banner and banner.group(2) == "y":
+        print(f"  Xen assertions: {len(bad)} ({'; '.join(bad[:2]) if bad else 'none'})")
+
+
+XEN_BANNER = re.compile(r"\(XEN\) Xen version (\S+) .* debug=([yn])")
+
+
 def show(args):
     res = xenboot.boot(args.layout, args.xen, args.kernel, args.initrd,
                        log_path(args.layout, "run"), args.timeout,
@@ -49,6 +66,7 @@ def show(args):
     print(f"guest:    Linux {info.get('kernel')}, {info.get('guest_type')} "
           f"{'dom0' if 'control_d' in info.get('capabilities', '') else 'domU'}"
           f" on Xen {info.get('xen_version')}, {info.get('MemTotal', '?')}")
+    print_xen_series(res)
 
     print("/proc/iomem (Xen lines):")
     xen_lines = [line for line in checks.block(res, "iomem") or []
