@@ -126,162 +126,145 @@ static const unsigned long others[] = {
 };
 #define N_OTHERS (sizeof(others) / sizeof(others[0]))
 
-static void test_initialise(void)
+/* Every value of the field, with and without PGC_broken, with others[]. */
+static unsigned long all_pgc[8 * 2 * N_OTHERS];
+static unsigned int n_pgc;
+
+static void fill_all_pgc(void)
 {
 	unsigned int v, b, o;
 
 	for (v = 0; v < 8; v++)
 		for (b = 0; b < 2; b++)
-			for (o = 0; o < N_OTHERS; o++) {
-				unsigned long pgc = state_value(v) | others[o] |
-						    (b ? PGC_broken : 0);
-				unsigned long next = ~0UL;
-				bool want = classify(pgc) == UNINIT && !b;
-				bool got = pgc_initialise(pgc, &next);
+			for (o = 0; o < N_OTHERS; o++)
+				all_pgc[n_pgc++] = state_value(v) | others[o] |
+						   (b ? PGC_broken : 0);
+}
 
-				CHECK(got == want, "%#lx: %d, want %d", pgc,
-				      got, want);
-				CHECK(next == PGC_state_inuse,
-				      "%#lx: next %#lx", pgc, next);
-			}
+static void test_initialise(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i], next = ~0UL;
+		bool want = classify(pgc) == UNINIT && !(pgc & PGC_broken);
+		bool got = pgc_initialise(pgc, &next);
+
+		CHECK(got == want, "%#lx: %d, want %d", pgc, got, want);
+		CHECK(next == PGC_state_inuse, "%#lx: next %#lx", pgc, next);
+	}
 }
 
 static void test_adopt(void)
 {
-	unsigned int v, b, o;
+	unsigned int i;
 
-	for (v = 0; v < 8; v++)
-		for (b = 0; b < 2; b++)
-			for (o = 0; o < N_OTHERS; o++) {
-				unsigned long pgc = state_value(v) | others[o] |
-						    (b ? PGC_broken : 0);
-				unsigned long next = 0x5a5a;
-				bool want = classify(pgc) == UNINIT;
-				bool got = pgc_adopt(pgc, &next);
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i], next = 0x5a5a;
+		bool want = classify(pgc) == UNINIT;
+		bool got = pgc_adopt(pgc, &next);
 
-				CHECK(got == want, "%#lx: %d, want %d", pgc,
-				      got, want);
-				if (want)
-					CHECK(next == ((pgc & ~PGC_state) |
-						       PGC_state_inuse),
-					      "%#lx: next %#lx", pgc, next);
-				else
-					CHECK(next == 0x5a5a,
-					      "%#lx: refused but wrote", pgc);
-			}
+		CHECK(got == want, "%#lx: %d, want %d", pgc, got, want);
+		if (want)
+			CHECK(next == ((pgc & ~PGC_state) | PGC_state_inuse),
+			      "%#lx: next %#lx", pgc, next);
+		else
+			CHECK(next == 0x5a5a, "%#lx: refused but wrote", pgc);
+	}
 }
 
 static void test_free(void)
 {
-	unsigned int v, b, o;
+	unsigned int i;
 
-	for (v = 0; v < 8; v++)
-		for (b = 0; b < 2; b++)
-			for (o = 0; o < N_OTHERS; o++) {
-				unsigned long pgc = state_value(v) | others[o] |
-						    (b ? PGC_broken : 0);
-				enum st s = classify(pgc);
-				unsigned long next = 0;
-				bool off = false, got, want;
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i], next = 0;
+		unsigned long broken = pgc & PGC_broken;
+		enum st s = classify(pgc);
+		bool off = false, got, want;
 
-				want = (s == INUSE && !b) || s == OFFLINING;
-				got = pgc_free(pgc, &next, &off);
-				CHECK(got == want, "%s%s %#lx: %d, want %d",
-				      st_name[s], b ? "+broken" : "", pgc, got,
-				      want);
-				if (!got || !want)
-					continue;
-				if (s == INUSE) {
-					CHECK(next == PGC_state_free && !off,
-					      "%#lx: next %#lx off %d", pgc,
-					      next, off);
-				} else {
-					CHECK(next == (PGC_state_offlined |
-						       (b ? PGC_broken : 0)) &&
-					      off, "%#lx: next %#lx off %d",
-					      pgc, next, off);
-				}
-			}
+		want = (s == INUSE && !broken) || s == OFFLINING;
+		got = pgc_free(pgc, &next, &off);
+		CHECK(got == want, "%s%s %#lx: %d, want %d", st_name[s],
+		      broken ? "+broken" : "", pgc, got, want);
+		if (!got || !want)
+			continue;
+		if (s == INUSE)
+			CHECK(next == PGC_state_free && !off,
+			      "%#lx: next %#lx off %d", pgc, next, off);
+		else
+			CHECK(next == (PGC_state_offlined | broken) && off,
+			      "%#lx: next %#lx off %d", pgc, next, off);
+	}
 }
 
 static void test_offline(void)
 {
-	unsigned int v, b, o;
+	unsigned int i, b;
 
-	for (v = UNINIT; v <= FREE; v++)
-		for (b = 0; b < 2; b++)
-			for (o = 0; o < N_OTHERS; o++) {
-				unsigned long st[] = { PGC_state_uninitialised,
-						       PGC_state_inuse,
-						       PGC_state_offlining,
-						       PGC_state_offlined,
-						       PGC_state_free };
-				unsigned long pgc = st[v] | others[o];
-				unsigned long want_st, next;
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i] & ~PGC_broken;
+		unsigned long want_st, next;
 
-				switch (v) {
-				case FREE:
-					want_st = PGC_state_offlined;
-					break;
-				case OFFLINING:
-				case OFFLINED:
-					want_st = st[v];
-					break;
-				default: /* a page with a user */
-					want_st = PGC_state_offlining;
-				}
-				next = pgc_offline(pgc, b);
-				CHECK(next == (others[o] | want_st |
-					       (b ? PGC_broken : 0)),
-				      "%s broken=%u %#lx: %#lx", st_name[v], b,
-				      pgc, next);
-			}
+		switch (classify(pgc)) {
+		case UNDEFINED:		/* never offlined: no such page */
+			continue;
+		case FREE:
+			want_st = PGC_state_offlined;
+			break;
+		case OFFLINING:
+		case OFFLINED:
+			want_st = pgc & PGC_state;
+			break;
+		default:		/* a page with a user */
+			want_st = PGC_state_offlining;
+		}
+		for (b = 0; b < 2; b++) {
+			next = pgc_offline(pgc, b);
+			CHECK(next == ((pgc & ~PGC_state) | want_st |
+				       (b ? PGC_broken : 0)),
+			      "%s broken=%u %#lx: %#lx", st_name[classify(pgc)],
+			      b, pgc, next);
+		}
+	}
 }
 
 static void test_online(void)
 {
-	unsigned int v, b, o;
+	unsigned int i;
 
-	for (v = 0; v < 8; v++)
-		for (b = 0; b < 2; b++)
-			for (o = 0; o < N_OTHERS; o++) {
-				unsigned long pgc = state_value(v) | others[o] |
-						    (b ? PGC_broken : 0);
-				enum st s = classify(pgc);
-				unsigned long next = 0x5a5a;
-				bool want = !b && (s == OFFLINING ||
-						   s == OFFLINED);
-				bool got = pgc_online(pgc, &next);
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i], next = 0x5a5a;
+		enum st s = classify(pgc);
+		bool want = !(pgc & PGC_broken) &&
+			    (s == OFFLINING || s == OFFLINED);
+		bool got = pgc_online(pgc, &next);
 
-				CHECK(got == want, "%s%s %#lx: %d, want %d",
-				      st_name[s], b ? "+broken" : "", pgc, got,
-				      want);
-				if (want)
-					CHECK(next == ((pgc & ~PGC_state) |
-						       PGC_state_inuse),
-					      "%#lx: next %#lx", pgc, next);
-			}
+		CHECK(got == want, "%s %#lx: %d, want %d", st_name[s], pgc,
+		      got, want);
+		if (want)
+			CHECK(next == ((pgc & ~PGC_state) | PGC_state_inuse),
+			      "%#lx: next %#lx", pgc, next);
+	}
 }
 
 static void test_ready_for_owner(void)
 {
-	unsigned int v, o;
+	unsigned int i;
 
-	for (v = 0; v < 8; v++)
-		for (o = 0; o < N_OTHERS; o++) {
-			unsigned long pgc = state_value(v) | others[o];
-			enum st s = classify(pgc);
-			bool bare = !others[o];
-			bool want = bare && (s == INUSE || s == UNINIT);
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i];
+		unsigned long rest = pgc & ~PGC_state;
+		enum st s = classify(pgc);
+		bool state_ok = s == INUSE || s == UNINIT;
 
-			CHECK(pgc_ready_for_owner(pgc, 0) == want,
-			      "%#lx ignore 0: want %d", pgc, want);
-			/* Ignoring a flag the page carries. */
-			CHECK(pgc_ready_for_owner(pgc | PGC_extra, PGC_extra) ==
-			      ((s == INUSE || s == UNINIT) &&
-			       !(others[o] & ~PGC_extra)),
-			      "%#lx ignore extra", pgc);
-		}
+		CHECK(pgc_ready_for_owner(pgc, 0) == (state_ok && !rest),
+		      "%#lx ignore 0", pgc);
+		/* Ignoring a flag the page carries. */
+		CHECK(pgc_ready_for_owner(pgc | PGC_extra, PGC_extra) ==
+		      (state_ok && !(rest & ~PGC_extra)),
+		      "%#lx ignore extra", pgc);
+	}
 	CHECK(!pgc_ready_for_owner(PGC_state_inuse | PGC_broken, 0),
 	      "a broken page is not ready");
 }
@@ -329,6 +312,7 @@ static void test_lifecycles(void)
 
 int main(void)
 {
+	fill_all_pgc();
 	test_layout();
 	test_initialise();
 	test_adopt();
