@@ -14,7 +14,7 @@ T := tools/testing
 LAYOUT ?= pc-1g
 export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR GUEST
 
-.PHONY: help run check kernel xen xen-series xen-test initramfs layouts host-test kunit bench soak \
+.PHONY: help run check kernel xen xen-series xen-series-export xen-test initramfs layouts host-test kunit bench soak \
 	lint series docs \
 	clean-cache
 
@@ -29,12 +29,15 @@ help:
 	@echo '               CONFIG_DEBUG=y, x86_64 and arm64; make run boots it (XEN_FLAVOUR=debian:'
 	@echo '               Debian'"'"'s binary instead)'
 	@echo '  xen-series   git am xen/patches/ on a pristine Xen 4.17.5 and check each patch'"'"'s form'
+	@echo '  xen-series-export XEN_TREE=dir'
+	@echo '               rewrite xen/patches/ from your Xen git tree (commits after xen.sh'"'"'s base)'
 	@echo '  xen-test     host test of the series'"'"' page states (x86 and Arm layouts, ASan/UBSan)'
 	@echo '  initramfs    build the busybox test initramfs'
 	@echo '  layouts      list the QEMU memory layouts'
 	@echo '  host-test    P2M tree host harness only (ASan/UBSan, fuzz, faults, TSan)'
 	@echo '  kunit        our KUnit suites on UML via kunit.py'
-	@echo '  lint         checkpatch --strict, kernel-doc, sparse and W=1 on our files'
+	@echo '  lint         checkpatch --strict, kernel-doc, sparse and W=1 on our files;'
+	@echo '               the Xen series'"'"' git am and CODING_STYLE form checks'
 	@echo '  series       export the overlay as a git format-patch series against 6.1'
 	@echo '               (with a cover letter) into ~/.cache/xenmm/series'
 	@echo '  docs         build Documentation/ as HTML with Sphinx (warnings are errors)'
@@ -60,6 +63,10 @@ xen:
 xen-series:
 	@$(T)/build/xen-series.sh --check
 
+xen-series-export:
+	@test -n "$(XEN_TREE)" || { echo "usage: make xen-series-export XEN_TREE=/path/to/xen/git/tree" >&2; exit 2; }
+	@$(T)/build/xen-series.sh --export "$(XEN_TREE)"
+
 xen-test:
 	@$(T)/xen-page-state/run.sh
 
@@ -79,6 +86,7 @@ kunit:
 
 lint:
 	@$(T)/lint.sh
+	@$(T)/build/xen-series.sh --check
 
 series:
 	@$(T)/build/series.sh
