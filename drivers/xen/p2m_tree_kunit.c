@@ -222,6 +222,43 @@ static void p2m_test_split_identity(struct kunit *test)
 	p2m_expect_valid(test, tree);
 }
 
+/*
+ * Leaf runs answer as lookups do, over private, identity and missing leaves
+ * and beyond max_pfn, whether a run starts at a leaf's start or inside it.
+ */
+static void p2m_test_cursor_run(struct kunit *test)
+{
+	struct p2m_test_ctx *ctx = test->priv;
+	struct p2m_tree *tree = &ctx->tree;
+	unsigned long starts[] = { 0, 1, LEAF - 1, MID + 3 };
+	unsigned long pfn, i, n, k, want, got;
+	struct p2m_tree_cursor cur;
+	const unsigned long *e;
+
+	p2m_tree_set_identity(tree, LEAF + 5, MID + 2 * LEAF);
+	KUNIT_ASSERT_EQ(test, p2m_tree_populate(tree, 3 * LEAF), 0);
+	for (pfn = 3 * LEAF; pfn < 4 * LEAF; pfn += 2)
+		p2m_tree_set(tree, pfn, 0x100000 + pfn);
+
+	for (k = 0; k < ARRAY_SIZE(starts); k++) {
+		p2m_tree_cursor_init(&cur, tree);
+		for (pfn = starts[k]; pfn < TREE_PFNS + LEAF; pfn += n) {
+			n = p2m_tree_cursor_run(&cur, pfn, &e);
+			KUNIT_ASSERT_GE(test, n, 1UL);
+			KUNIT_ASSERT_EQ_MSG(test, p2m_leaf_index(pfn + n - 1),
+					    P2M_LEAF_PFNS - 1,
+					    "run from %#lx does not end its leaf", pfn);
+			for (i = 0; i < n; i++) {
+				want = p2m_tree_lookup(tree, pfn + i);
+				got = e ? e[i] : P2M_IDENTITY(pfn + i);
+				KUNIT_ASSERT_EQ_MSG(test, got, want,
+						    "pfn %#lx (run from %#lx)",
+						    pfn + i, starts[k]);
+			}
+		}
+	}
+}
+
 /* Bad input gets an error and changes nothing. */
 static void p2m_test_bad_input(struct kunit *test)
 {
@@ -327,6 +364,7 @@ static struct kunit_case p2m_tree_cases[] = {
 	KUNIT_CASE_PARAM(p2m_test_identity_range, p2m_range_gen_params),
 	KUNIT_CASE_PARAM(p2m_test_identity_over_populated, p2m_range_gen_params),
 	KUNIT_CASE(p2m_test_split_identity),
+	KUNIT_CASE(p2m_test_cursor_run),
 	KUNIT_CASE(p2m_test_bad_input),
 	KUNIT_CASE(p2m_test_no_memory),
 	KUNIT_CASE(p2m_test_adopt),

@@ -236,6 +236,45 @@ static inline unsigned long p2m_tree_cursor_lookup(struct p2m_tree_cursor *cur,
 	return READ_ONCE(cur->leaf[pfn - cur->base]);
 }
 
+/**
+ * p2m_tree_cursor_run() - the entries of @pfn's leaf from @pfn on
+ * @cur:     the cursor
+ * @pfn:     any pfn
+ * @entries: set to the entries of the run, or to NULL if every pfn of the
+ *           run is identity
+ *
+ * For walks over many pfns: entry i of the run answers for @pfn + i as
+ * p2m_tree_lookup() would, or, with *@entries NULL, P2M_IDENTITY(@pfn + i)
+ * does.  The caller's loop over a run is a plain array walk.  Entries may
+ * change under a concurrent p2m_tree_set(); each aligned word read sees
+ * the old or the new value.
+ *
+ * Return: the length of the run, at least 1: up to the end of @pfn's leaf.
+ */
+static inline unsigned long p2m_tree_cursor_run(struct p2m_tree_cursor *cur,
+						unsigned long pfn,
+						const unsigned long **entries)
+{
+	const struct p2m_tree *tree = cur->tree;
+	unsigned long n = P2M_LEAF_PFNS - p2m_leaf_index(pfn);
+
+	if (unlikely(pfn >= tree->max_pfn)) {
+		*entries = NULL;
+		return n;
+	}
+	if (pfn - cur->base >= P2M_LEAF_PFNS || !cur->leaf) {
+		cur->base = pfn - p2m_leaf_index(pfn);
+		cur->leaf = READ_ONCE(READ_ONCE(tree->top[p2m_top_index(pfn)])
+				      [p2m_mid_index(pfn)]);
+	}
+	if (unlikely(cur->leaf == tree->identity_leaf)) {
+		*entries = NULL;
+		return n;
+	}
+	*entries = cur->leaf + (pfn - cur->base);
+	return n;
+}
+
 int p2m_tree_init(struct p2m_tree *tree, const struct p2m_tree_ops *ops,
 		  void *priv, unsigned long max_pfn);
 void p2m_tree_destroy(struct p2m_tree *tree);

@@ -304,6 +304,61 @@ static void test_cursor(void)
 	harness_tree_destroy(&tree, &mem);
 }
 
+/* run_differs: first pfn in [start, end) whose run entry is not lookup's. */
+static unsigned long run_differs(struct p2m_tree *tree, unsigned long start,
+				 unsigned long end, unsigned long *runs)
+{
+	struct p2m_tree_cursor cur;
+	unsigned long pfn = start, i, n, want;
+	const unsigned long *e;
+
+	p2m_tree_cursor_init(&cur, tree);
+	*runs = 0;
+	while (pfn < end) {
+		n = p2m_tree_cursor_run(&cur, pfn, &e);
+		(*runs)++;
+		if (n == 0 || n > P2M_LEAF_PFNS ||
+		    p2m_leaf_index(pfn + n - 1) != P2M_LEAF_PFNS - 1)
+			return pfn;	/* a run ends at its leaf's end */
+		for (i = 0; i < n && pfn + i < end; i++) {
+			want = p2m_tree_lookup(tree, pfn + i);
+			if ((e ? e[i] : P2M_IDENTITY(pfn + i)) != want)
+				return pfn + i;
+		}
+		pfn += n;
+	}
+	return end;
+}
+
+static void test_cursor_run(void)
+{
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	unsigned long pfn, runs;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	p2m_tree_set_identity(&tree, LEAF + 3, 2 * MID + 5);
+	for (pfn = 0; pfn < MID; pfn += 3) {
+		p2m_tree_populate(&tree, pfn);
+		p2m_tree_set(&tree, pfn, pfn * 7);
+	}
+	/* Whole leaves of every kind: private, identity, missing, beyond. */
+	pfn = run_differs(&tree, 0, SMALL_MAX + MID, &runs);
+	CHECK(pfn == SMALL_MAX + MID, "run differs from lookup at %#lx", pfn);
+	CHECK(runs == (SMALL_MAX + MID) / LEAF, "%lu runs for %lu leaves", runs,
+	      (SMALL_MAX + MID) / LEAF);
+	/* Starting inside a leaf, and inside the identity span's edges. */
+	pfn = run_differs(&tree, LEAF + 1, 3 * MID, &runs);
+	CHECK(pfn == 3 * MID, "run from mid-leaf differs at %#lx", pfn);
+	pfn = run_differs(&tree, 2 * MID + 4, 2 * MID + LEAF, &runs);
+	CHECK(pfn == 2 * MID + LEAF, "run at the identity edge differs at %#lx", pfn);
+	/* A value set after the cursor cached the leaf shows through the run. */
+	p2m_tree_set(&tree, 6, 0x1234);
+	pfn = run_differs(&tree, 0, LEAF, &runs);
+	CHECK(pfn == LEAF, "run misses an update at %#lx", pfn);
+	harness_tree_destroy(&tree, &mem);
+}
+
 /* The dump prints the runs a lookup sees; recompute them from the model. */
 static void test_dump(void)
 {
@@ -401,6 +456,7 @@ static const struct harness_test unit_tests[] = {
 	{ "adopt", test_adopt },
 	{ "take_adopted", test_take_adopted },
 	{ "cursor", test_cursor },
+	{ "cursor-run", test_cursor_run },
 	{ "dump", test_dump },
 	{ "seed_example", test_seed_example },
 };
