@@ -248,6 +248,13 @@ def check_kunit(res):
     return True, f"{len(suites)} suites, {ncases} cases passed ({skipped} skipped)"
 
 
+def iomem_system_ram(lines):
+    """Top-level System RAM of /proc/iomem as [start, end), touching
+    ranges merged."""
+    return merged([(s, e + 1) for depth, s, e, name in parse_iomem(lines)
+                   if depth == 0 and name == "System RAM"])
+
+
 def check_iomem_ram(res):
     """Top-level System RAM in /proc/iomem is exactly the E820 usable RAM."""
     e820 = guest_e820(res)
@@ -257,13 +264,7 @@ def check_iomem_ram(res):
     iomem = block(res, "iomem")
     if not iomem:
         return False, "no /proc/iomem block"
-    got = []
-    for depth, s, e, name in parse_iomem(iomem):
-        if depth == 0 and name == "System RAM":
-            if got and got[-1][1] == s:
-                got[-1] = (got[-1][0], e + 1)
-            else:
-                got.append((s, e + 1))
+    got = iomem_system_ram(iomem)
     if got != want:
         return False, f"iomem System RAM {fmt_ranges(got)} != E820 usable {fmt_ranges(want)}"
     return True, f"{len(got)} System RAM ranges match the E820"
@@ -756,14 +757,22 @@ XEN_DOM0_BANK = re.compile(
 QEMU_VIRT_RAM_BASE = 0x40000000
 
 
+def xen_initrd_range(res):
+    """(start, end, pages) of dom0's ramdisk as Xen printed it, or None."""
+    for m in map(XEN_INITRD_PHYS.match, res["lines"]):
+        if m:
+            start, end = int(m.group(1), 16), int(m.group(2), 16)
+            return start, end, (end - start + 4095) // 4096
+    return None
+
+
 def check_xen_initrd(res):
     """PV dom0's in-place initrd reaches dom0 initialised (patch 6)."""
-    phys = [m for m in map(XEN_INITRD_PHYS.match, res["lines"]) if m]
+    initrd = xen_initrd_range(res)
     adopted = [m for m in map(XEN_INITRD_ADOPTED.match, res["lines"]) if m]
-    if not phys:
+    if not initrd:
         return False, "Xen printed no physical \"Init. ramdisk\" range"
-    start, end = int(phys[0].group(1), 16), int(phys[0].group(2), 16)
-    want = (end - start + 4095) // 4096
+    start, end, want = initrd
     if not adopted:
         return False, (f"no \"Dom0 initrd in place\" line for the initrd at "
                        f"{start:#x}-{end:#x}: series not applied, or copied")
@@ -798,7 +807,7 @@ def check_xen_banks(res):
     for lo, hi in banks:
         n = sum(min(hi, e) - max(lo, s) for s, e in d0 if s < hi and e > lo)
         got.append(n)
-    ram = merged(iomem_ram(res))
+    ram = iomem_system_ram(block(res, "iomem") or [])
     outside = [(s, e) for s, e in d0
                if not any(a <= s and e <= b for a, b in ram)]
     if outside:
@@ -810,15 +819,6 @@ def check_xen_banks(res):
                        f"its banks: {fmt_ranges(d0)}")
     return True, ("dom0 memory from every host bank: " + ", ".join(
         f"{n >> 20} MiB of {lo:#x}-{hi - 1:#x}" for (lo, hi), n in zip(banks, got)))
-
-
-def iomem_ram(res):
-    out = []
-    for line in block(res, "iomem") or []:
-        m = IOMEM_LINE.match(line)
-        if m and not m.group(1) and m.group(4) == "System RAM":
-            out.append((int(m.group(2), 16), int(m.group(3), 16) + 1))
-    return out
 
 
 XEN_NEW_BASE = re.compile(r"^\(XEN\) New Xen image base address: (0x[0-9a-f]+)")
@@ -872,10 +872,10 @@ def check_xen_initrd_free(res):
     if lines is None:
         return False, "no initrd_free block: test module not run"
     msgs = [m.group(1) for m in map(INITRD_FREE.search, lines) if m]
-    phys = [m for m in map(XEN_INITRD_PHYS.match, res["lines"]) if m]
-    if not phys:
+    initrd = xen_initrd_range(res)
+    if not initrd:
         return False, "Xen printed no physical \"Init. ramdisk\" range"
-    want = (int(phys[0].group(2), 16) - int(phys[0].group(1), 16) + 4095) // 4096
+    want = initrd[2]
 
     def find(pattern):
         for msg in msgs:

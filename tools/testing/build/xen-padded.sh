@@ -21,10 +21,9 @@
 source "$(dirname "$0")/common.sh"
 
 need_pkgs binutils
-tree=$("$XENMM_TOP/tools/testing/build/xen.sh" --arch x86_64 --flavour source --tree-only) ||
-	die "cannot prepare the Xen tree"
 xen=$("$XENMM_TOP/tools/testing/build/xen.sh" --arch x86_64 --flavour source) ||
-	die "cannot build the Xen tree"
+	die "cannot build our Xen"
+tree=${xen%/xen/xen}
 syms=$tree/xen/xen-syms
 [ -f "$syms" ] || die "no $syms"
 

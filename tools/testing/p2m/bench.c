@@ -180,6 +180,11 @@ static void bench_lookups(void)
 			pfn += n;
 		}
 		seq.run = min(seq.run, now() - t);
+		/*
+		 * The flat walk again, next to the runs: the one above follows
+		 * the random phase and is slower for it; the baseline is the
+		 * best of both.  Its sum also checks the runs' answers.
+		 */
 		t = now();
 		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
 			flat_sink += flat[pfn];
