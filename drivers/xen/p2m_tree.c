@@ -243,9 +243,7 @@ static unsigned long *p2m_leaf_for_write(struct p2m_tree *tree,
  */
 unsigned long *p2m_tree_leaf(const struct p2m_tree *tree, unsigned long pfn)
 {
-	unsigned long **mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
-
-	return READ_ONCE(mid[p2m_mid_index(pfn)]);
+	return __p2m_tree_leaf(tree, pfn);
 }
 EXPORT_SYMBOL_GPL(p2m_tree_leaf);
 

@@ -162,6 +162,18 @@ static inline unsigned long p2m_leaf_index(unsigned long pfn)
 	return pfn % P2M_LEAF_PFNS;
 }
 
+/*
+ * __p2m_tree_leaf() - the leaf (private or sentinel) holding @pfn, which
+ * must be below max_pfn; lockless, as every lookup walks it.
+ */
+static inline unsigned long *__p2m_tree_leaf(const struct p2m_tree *tree,
+					     unsigned long pfn)
+{
+	unsigned long **mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
+
+	return READ_ONCE(mid[p2m_mid_index(pfn)]);
+}
+
 /**
  * p2m_tree_lookup() - what @pfn maps to
  * @tree: the tree
@@ -175,13 +187,11 @@ static inline unsigned long p2m_leaf_index(unsigned long pfn)
 static inline unsigned long p2m_tree_lookup(const struct p2m_tree *tree,
 					    unsigned long pfn)
 {
-	unsigned long **mid;
 	unsigned long *leaf;
 
 	if (unlikely(pfn >= tree->max_pfn))
 		return P2M_IDENTITY(pfn);
-	mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
-	leaf = READ_ONCE(mid[p2m_mid_index(pfn)]);
+	leaf = __p2m_tree_leaf(tree, pfn);
 	if (unlikely(leaf == tree->identity_leaf))
 		return P2M_IDENTITY(pfn);
 	return READ_ONCE(leaf[p2m_leaf_index(pfn)]);
@@ -228,8 +238,7 @@ static inline unsigned long p2m_tree_cursor_lookup(struct p2m_tree_cursor *cur,
 		if (pfn >= tree->max_pfn)
 			return P2M_IDENTITY(pfn);
 		cur->base = pfn - p2m_leaf_index(pfn);
-		cur->leaf = READ_ONCE(READ_ONCE(tree->top[p2m_top_index(pfn)])
-				      [p2m_mid_index(pfn)]);
+		cur->leaf = __p2m_tree_leaf(tree, pfn);
 	}
 	if (unlikely(cur->leaf == tree->identity_leaf))
 		return P2M_IDENTITY(pfn);
@@ -264,8 +273,7 @@ static inline unsigned long p2m_tree_cursor_run(struct p2m_tree_cursor *cur,
 	}
 	if (pfn - cur->base >= P2M_LEAF_PFNS || !cur->leaf) {
 		cur->base = pfn - p2m_leaf_index(pfn);
-		cur->leaf = READ_ONCE(READ_ONCE(tree->top[p2m_top_index(pfn)])
-				      [p2m_mid_index(pfn)]);
+		cur->leaf = __p2m_tree_leaf(tree, pfn);
 	}
 	if (unlikely(cur->leaf == tree->identity_leaf)) {
 		*entries = NULL;
