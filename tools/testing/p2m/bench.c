@@ -12,6 +12,12 @@
  *              entries at a time, summed as the flat array is; the two
  *              sums must agree).
  *
+ * Random lookups are timed twice: independent (the next pfn known in
+ * advance, so the CPU overlaps many cache misses and the instructions per
+ * lookup set the pace) and dependent (each pfn waits for the answer
+ * before it, as a caller that acts on every answer does, so the time is
+ * the latency of one lookup).
+ *
  * The guest modelled: 64 GiB of RAM with a realistic E820 (RAM below
  * 640 KiB, the legacy hole, RAM to 3 GiB, the PCI hole to 4 GiB, the rest
  * of the RAM above 4 GiB), its RAM adopted from a flat MFN list as Xen
@@ -27,6 +33,7 @@
 
 #define GIB_PFNS	(1UL << 18)
 #define NR_RANDOM	(1UL << 24)
+#define NR_DEPENDENT	(NR_RANDOM / 16)	/* each a full miss: 16x slower */
 #define ROUNDS		5
 
 static const struct {
@@ -98,6 +105,14 @@ struct result {
 	double flat, linear, tree, cursor, run;
 };
 
+/*
+ * Zero, read through a volatile so the compiler cannot fold it: pfn ^
+ * (answer & chain_mask) makes each lookup wait for the one before, as a
+ * caller that acts on every answer does, without changing which pfns
+ * are looked up.
+ */
+static volatile unsigned long chain_zero;
+
 static void bench_lookups(void)
 {
 	unsigned long *flat, *list, *idx, i, pfn, sink = 0, r;
@@ -106,6 +121,8 @@ static void bench_lookups(void)
 	struct p2m_tree_cursor cur;
 	struct result rnd = { 1e9, 1e9, 1e9, 1e9, 1e9 };
 	struct result seq = { 1e9, 1e9, 1e9, 1e9, 1e9 };
+	struct result dep = { 1e9, 1e9, 1e9, 1e9, 1e9 };
+	unsigned long chain_mask = chain_zero, v;
 	unsigned long run_sink = 0, flat_sink = 0;
 	double t;
 
@@ -145,6 +162,25 @@ static void bench_lookups(void)
 		for (i = 0; i < NR_RANDOM; i++)
 			sink += p2m_tree_lookup(&tree, idx[i]);
 		rnd.tree = min(rnd.tree, now() - t);
+
+		t = now();
+		for (i = 0, v = 0; i < NR_DEPENDENT; i++) {
+			v = flat[idx[i] ^ (v & chain_mask)];
+			sink += v;
+		}
+		dep.flat = min(dep.flat, now() - t);
+		t = now();
+		for (i = 0, v = 0; i < NR_DEPENDENT; i++) {
+			v = linear_lookup(linear, linear, idx[i] ^ (v & chain_mask));
+			sink += v;
+		}
+		dep.linear = min(dep.linear, now() - t);
+		t = now();
+		for (i = 0, v = 0; i < NR_DEPENDENT; i++) {
+			v = p2m_tree_lookup(&tree, idx[i] ^ (v & chain_mask));
+			sink += v;
+		}
+		dep.tree = min(dep.tree, now() - t);
 
 		t = now();
 		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
@@ -194,10 +230,15 @@ static void bench_lookups(void)
 		abort();	/* the runs must answer as the flat array does */
 	printf("  lookups over a 64 GiB guest (%lu pfns), best of %d rounds (checksum %lx):\n",
 	       MODEL_PFNS, ROUNDS, sink & 0xfff);
-	printf("    random %lu:    flat %.1f ns, upstream linear %.1f ns (%.2fx flat), tree %.1f ns (%.2fx flat, %.2fx upstream)\n",
+	printf("    random %lu, independent: flat %.1f ns, upstream linear %.1f ns (%.2fx flat), tree %.1f ns (%.2fx flat, %.2fx upstream)\n",
 	       NR_RANDOM, rnd.flat * 1e9 / NR_RANDOM, rnd.linear * 1e9 / NR_RANDOM,
 	       rnd.linear / rnd.flat, rnd.tree * 1e9 / NR_RANDOM,
 	       rnd.tree / rnd.flat, rnd.tree / rnd.linear);
+	printf("    random %lu, dependent: flat %.1f ns, upstream linear %.1f ns (%.2fx flat), tree %.1f ns (%.2fx flat, %.2fx upstream)\n",
+	       NR_DEPENDENT, dep.flat * 1e9 / NR_DEPENDENT,
+	       dep.linear * 1e9 / NR_DEPENDENT,
+	       dep.linear / dep.flat, dep.tree * 1e9 / NR_DEPENDENT,
+	       dep.tree / dep.flat, dep.tree / dep.linear);
 	printf("    sequential:        flat %.2f ns, upstream linear %.2f ns (%.2fx flat), tree %.2f ns (%.2fx), tree cursor %.2f ns (%.2fx flat, %.2fx upstream)\n",
 	       seq.flat * 1e9 / MODEL_PFNS, seq.linear * 1e9 / MODEL_PFNS,
 	       seq.linear / seq.flat, seq.tree * 1e9 / MODEL_PFNS,
