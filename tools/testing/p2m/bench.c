@@ -21,7 +21,9 @@
  * The guest modelled: 64 GiB of RAM with a realistic E820 (RAM below
  * 640 KiB, the legacy hole, RAM to 3 GiB, the PCI hole to 4 GiB, the rest
  * of the RAM above 4 GiB), its RAM adopted from a flat MFN list as Xen
- * hands it over, the holes identity.
+ * hands it over, the holes identity.  Every array is mapped with 4 KiB
+ * pages, as a PV guest's direct map and vmalloc space are, whatever the
+ * host's transparent huge page setting.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -53,6 +55,18 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Anonymous memory kept to 4 KiB pages; aborts if there is none. */
+static void *small_pages(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		abort();
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	return p;
+}
+
 static unsigned long mfn_of(unsigned long pfn)
 {
 	return 0x4000000 - pfn;
@@ -68,9 +82,8 @@ static unsigned long *build_linear(void)
 	unsigned long *list, *ident, i, pfn;
 	int fd = memfd_create("p2m-identity", 0);
 
-	list = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (fd < 0 || list == MAP_FAILED || ftruncate(fd, page))
+	list = small_pages(bytes);
+	if (fd < 0 || ftruncate(fd, page))
 		abort();
 	ident = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	for (i = 0; i < page / sizeof(long); i++)
@@ -126,8 +139,8 @@ static void bench_lookups(void)
 	unsigned long run_sink = 0, flat_sink = 0;
 	double t;
 
-	flat = malloc(MODEL_PFNS * sizeof(long));
-	list = aligned_alloc(P2M_TREE_NODE_SIZE, MODEL_PFNS * sizeof(long));
+	flat = small_pages(MODEL_PFNS * sizeof(long));
+	list = small_pages(MODEL_PFNS * sizeof(long));
 	idx = malloc(NR_RANDOM * sizeof(long));
 	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
 		for (pfn = e820[i].s; pfn < e820[i].e; pfn++) {
@@ -259,8 +272,8 @@ static void bench_lookups(void)
 	       seq.flat * 1e9 / MODEL_PFNS, seq.run * 1e9 / MODEL_PFNS,
 	       seq.run / seq.flat, seq.run / seq.linear);
 	harness_tree_destroy(&tree, &mem);
-	free(flat);
-	free(list);
+	munmap(flat, MODEL_PFNS * sizeof(long));
+	munmap(list, MODEL_PFNS * sizeof(long));
 	free(idx);
 }
 
