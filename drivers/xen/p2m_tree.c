@@ -24,6 +24,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/kernel.h>
+#include <linux/limits.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/seq_file.h>
@@ -580,6 +581,37 @@ long p2m_tree_set_missing(struct p2m_tree *tree, unsigned long start,
 }
 EXPORT_SYMBOL_GPL(p2m_tree_set_missing);
 
+/*
+ * The kind of @pfn, and in *@end one past the last pfn known from the same
+ * look to share it: the rest of a sentinel's span, everything from max_pfn
+ * on, or just @pfn itself in a private leaf.  Always more than @pfn.
+ */
+static enum p2m_kind p2m_span_at(const struct p2m_tree *tree,
+				 unsigned long pfn, unsigned long *end)
+{
+	unsigned long **mid;
+	unsigned long *leaf;
+
+	if (pfn >= tree->max_pfn) {
+		*end = ULONG_MAX;
+		return P2M_KIND_IDENTITY;
+	}
+	mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
+	if (p2m_is_sentinel_mid(tree, mid)) {
+		*end = (p2m_top_index(pfn) + 1) * P2M_MID_PFNS;
+		return mid == tree->identity_mid ? P2M_KIND_IDENTITY :
+						   P2M_KIND_MISSING;
+	}
+	leaf = READ_ONCE(mid[p2m_mid_index(pfn)]);
+	if (p2m_is_sentinel_leaf(tree, leaf)) {
+		*end = pfn - p2m_leaf_index(pfn) + P2M_LEAF_PFNS;
+		return leaf == tree->identity_leaf ? P2M_KIND_IDENTITY :
+						     P2M_KIND_MISSING;
+	}
+	*end = pfn + 1;
+	return p2m_entry_kind(pfn, READ_ONCE(leaf[p2m_leaf_index(pfn)]));
+}
+
 /**
  * p2m_tree_next_range() - the run of pfns that read like @pfn
  * @tree:  the tree
@@ -588,7 +620,10 @@ EXPORT_SYMBOL_GPL(p2m_tree_set_missing);
  * @kind:  set to the kind of the run
  *
  * Sentinel spans are skipped whole, so walking a tree range by range costs
- * O(nodes + private entries), not O(pfns).
+ * O(nodes + private entries), not O(pfns).  The kind of @pfn comes from
+ * the same walk as the rest of the run, so the run is never empty, even
+ * while the tree changes underneath: a caller stepping from run to run
+ * always gets to @limit.
  *
  * Return: one past the last pfn of the run (at most @limit).
  */
@@ -596,37 +631,11 @@ unsigned long p2m_tree_next_range(const struct p2m_tree *tree,
 				  unsigned long pfn, unsigned long limit,
 				  enum p2m_kind *kind)
 {
-	enum p2m_kind k = p2m_entry_kind(pfn, p2m_tree_lookup(tree, pfn));
+	enum p2m_kind k = p2m_span_at(tree, pfn, &pfn);
+	unsigned long end;
 
-	while (pfn < limit) {
-		unsigned long **mid;
-		unsigned long *leaf;
-
-		if (pfn >= tree->max_pfn) {
-			if (k == P2M_KIND_IDENTITY)
-				pfn = limit;
-			break;
-		}
-		mid = READ_ONCE(tree->top[p2m_top_index(pfn)]);
-		if (p2m_is_sentinel_mid(tree, mid)) {
-			if (k != (mid == tree->identity_mid ? P2M_KIND_IDENTITY :
-							      P2M_KIND_MISSING))
-				break;
-			pfn = (p2m_top_index(pfn) + 1) * P2M_MID_PFNS;
-			continue;
-		}
-		leaf = READ_ONCE(mid[p2m_mid_index(pfn)]);
-		if (p2m_is_sentinel_leaf(tree, leaf)) {
-			if (k != (leaf == tree->identity_leaf ? P2M_KIND_IDENTITY :
-								P2M_KIND_MISSING))
-				break;
-			pfn += P2M_LEAF_PFNS - p2m_leaf_index(pfn);
-			continue;
-		}
-		if (p2m_entry_kind(pfn, READ_ONCE(leaf[p2m_leaf_index(pfn)])) != k)
-			break;
-		pfn++;
-	}
+	while (pfn < limit && p2m_span_at(tree, pfn, &end) == k)
+		pfn = end;
 	*kind = k;
 	return min(pfn, limit);
 }
