@@ -9,7 +9,9 @@
  * same mids and leaves, so cmpxchg() losers free their copies.  A third
  * marks identity and missing ranges in the upper half: the tree's contract
  * is that writers of the same pfn are serialised, so ranges and single
- * entries do not overlap.
+ * entries do not overlap.  Readers also step range by range over the
+ * upper half as the debugfs dump does: every range must hold at least
+ * one pfn however the tree changes meanwhile.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,22 +25,42 @@
 static struct p2m_tree tree;
 static struct harness_mem mem;
 static int stop;
-static unsigned long bad_answers, lookups;
+static unsigned long bad_answers, lookups, empty_runs;
 
 static unsigned long value_of(unsigned long pfn)
 {
 	return (pfn * 2654435761UL) & 0xffffffffUL;
 }
 
+/* Steps through [start, limit) run by run: 1 if a run is empty or overruns. */
+static unsigned long walk_runs(unsigned long start, unsigned long limit)
+{
+	unsigned long pfn = start, end, empty = 0;
+	enum p2m_kind kind;
+
+	while (pfn < limit) {
+		end = p2m_tree_next_range(&tree, pfn, limit, &kind);
+		if (end <= pfn || end > limit) {
+			empty++;
+			break;
+		}
+		pfn = end;
+	}
+	return empty;
+}
+
 static void *reader(void *arg)
 {
-	unsigned long seed = (unsigned long)arg, n = 0, bad = 0;
+	unsigned long seed = (unsigned long)arg, n = 0, bad = 0, empty = 0;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		unsigned long pfn, got;
 
 		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
 		pfn = (seed >> 17) % (tree.max_pfn + P2M_LEAF_PFNS);
+		if (n % 2 && pfn >= tree.max_pfn / 2)
+			empty += walk_runs(pfn, min(pfn + 64,
+						    tree.max_pfn + P2M_LEAF_PFNS));
 		got = p2m_tree_lookup(&tree, pfn);
 		if (got != P2M_ENTRY_INVALID && got != P2M_IDENTITY(pfn) &&
 		    (got != value_of(pfn) || pfn >= tree.max_pfn / 2))
@@ -47,6 +69,7 @@ static void *reader(void *arg)
 	}
 	__atomic_fetch_add(&lookups, n, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&bad_answers, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&empty_runs, empty, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -105,14 +128,15 @@ int run_threads(unsigned long seconds)
 	for (i = 0; i < NR_WRITERS; i++)
 		pthread_join(w[i], NULL);
 
-	printf("  threads: %lu lookups against %d writers, %lu bad answers, %lu nodes allocated, %lu lost races freed\n",
-	       lookups, NR_WRITERS, bad_answers, mem.allocs, mem.frees);
+	printf("  threads: %lu lookups against %d writers, %lu bad answers, %lu empty runs, %lu nodes allocated, %lu lost races freed\n",
+	       lookups, NR_WRITERS, bad_answers, empty_runs, mem.allocs, mem.frees);
 	CHECK(lookups > 0 && bad_answers == 0, "%lu bad answers", bad_answers);
+	CHECK(empty_runs == 0, "%lu range walks stalled on an empty run", empty_runs);
 	{
 		char why[160];
 
 		CHECK(!p2m_tree_verify(&tree, why, sizeof(why)), "%s", why);
 	}
 	CHECK(harness_tree_destroy(&tree, &mem) == 0, "leak");
-	return bad_answers != 0;
+	return bad_answers || empty_runs;
 }
