@@ -5,6 +5,7 @@
  *
  *   p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|all
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,12 +45,18 @@ static void harness_free(struct p2m_tree *tree, void *node,
 	free(node);
 }
 
-/* Readers may still see a retired node: keep it until the tree goes. */
+/*
+ * Readers may still see a retired node: keep it until the tree goes.
+ * Writers of different pfns may retire at once, hence the lock.
+ */
+static pthread_mutex_t harness_retire_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void harness_retire(struct p2m_tree *tree, void *node,
 			   enum p2m_tree_level level)
 {
 	struct harness_mem *mem = tree->priv;
 
+	pthread_mutex_lock(&harness_retire_lock);
 	if (mem->retired == mem->retired_cap) {
 		mem->retired_cap = mem->retired_cap * 2 + 16;
 		mem->retired_list = realloc(mem->retired_list,
@@ -58,6 +65,7 @@ static void harness_retire(struct p2m_tree *tree, void *node,
 			abort();
 	}
 	mem->retired_list[mem->retired++] = node;
+	pthread_mutex_unlock(&harness_retire_lock);
 }
 
 const struct p2m_tree_ops harness_ops = {
