@@ -12,7 +12,7 @@ SHELL := /bin/bash
 T := tools/testing
 
 LAYOUT ?= pc-1g
-export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR GUEST
+export LAYOUT LAYOUTS KDIR XENMM_CACHE XEN_FLAVOUR GUEST DEBUG STRESS STRESS_SEED
 
 .PHONY: help run check kernel xen xen-series xen-series-export xen-test initramfs layouts host-test kunit bench soak \
 	lint series docs \
@@ -22,8 +22,11 @@ help:
 	@echo 'xenmm targets:'
 	@echo '  run          build kernel, Xen and initramfs; boot dom0 in QEMU; summarise'
 	@echo '               (LAYOUT=name, default pc-1g; virt-* layouts are arm64;'
-	@echo '               GUEST=domu also runs a PV domU: create, save/restore, mem-set)'
-	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow)'
+	@echo '               GUEST=domu also runs a PV domU: create, save/restore, mem-set;'
+	@echo '               DEBUG=1 boots the debug kernel: lockdep, KFENCE, SLUB and VM checks;'
+	@echo '               STRESS=seed also runs the dom0 stress test)'
+	@echo '  check        every test: boot tests on every layout (LAYOUTS=a,b to narrow;'
+	@echo '               STRESS_SEED=n replays the stress test)'
 	@echo '  kernel       build Linux 6.1 + overlay into ~/.cache/xenmm (KDIR=tree: your tree)'
 	@echo '  xen          build Xen 4.17.5 from Debian source + xen/patches/ (our series),'
 	@echo '               CONFIG_DEBUG=y, x86_64 and arm64; make run boots it (XEN_FLAVOUR=debian:'

@@ -4,7 +4,8 @@
 # make check: run every test and end with one line "N passed, N failed".
 # Exits non-zero if anything failed.
 #
-# Environment: LAYOUTS (comma-separated, default: every layout), KDIR.
+# Environment: LAYOUTS (comma-separated, default: every layout), KDIR,
+# STRESS_SEED (the stress test's seed; default: a new one, printed).
 
 source "$(dirname "$0")/build/common.sh"
 
@@ -20,6 +21,24 @@ for layout in ${LAYOUTS//,/ }; do
 	*) X86_LAYOUTS+=" $layout" ;;
 	esac
 done
+
+# The debug kernel (tools/testing/build/variants/debug) boots these
+# layouts, each with the stress test; the first x86 one also runs the domU
+# test.  With LAYOUTS narrowed, those of them selected, else the first of
+# each arch.
+DEBUG_LAYOUTS="pc-1g pc-6g-dom0-5g virt-2g"
+STRESS_SEED=${STRESS_SEED:-$(date +%s)}
+
+# debug_layouts LAYOUT...: the debug kernel's share of LAYOUT...
+debug_layouts()
+{
+	local l want=
+
+	for l in "$@"; do
+		case " $DEBUG_LAYOUTS " in *" $l "*) want+=" $l" ;; esac
+	done
+	echo "${want:-$1}"
+}
 
 # record NAME OK DETAIL: one result line.
 record()
@@ -173,6 +192,27 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	BOOT_OPTS=()
 	[ -n "$first" ] &&
 		boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" debian-xen "$first"
+
+	# The debug kernel under our debug Xen: lockdep, atomic-sleep, list,
+	# VM, SLUB and KFENCE checks on, any report fails the boot; each boot
+	# runs the stress test, and the first also the domU test.
+	if [ -n "$oxen" ] && step kernel-debug "$B/build/kernel.sh" --variant debug; then
+		dout=$(tail -n 1 "$XENMM_LOGS/check-kernel-debug.log.out")
+		record build/kernel-debug 0 "$dout/arch/x86/boot/bzImage"
+		dmods=$("$B/build/modules.sh" "$dout") || die "cannot build the debug test modules"
+		dinit=$("$B/build/initramfs.sh" --extra "$dmods") ||
+			die "cannot build the debug initramfs"
+		progress "debug kernel: stress test seed $STRESS_SEED"
+		BOOT_OPTS=(--series --stress "$STRESS_SEED" --timeout 400)
+		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$dinit" debug \
+			$(debug_layouts $X86_LAYOUTS)
+		progress "domU test under the debug kernel: layout $first"
+		ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
+		ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
+			die "cannot build the debug domU test's initramfs"
+		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 600)
+		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
+	fi
 fi
 
 # arm64: our cross-built kernel as dom0 of our debug Xen on every arm64
@@ -194,8 +234,21 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 	BOOT_OPTS=()
 	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" debian-xen \
 		"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"
+	if [ -n "$oaxen" ] &&
+	   step kernel-arm64-debug "$B/build/kernel.sh" --arch arm64 --variant debug; then
+		adout=$(tail -n 1 "$XENMM_LOGS/check-kernel-arm64-debug.log.out")
+		record build/kernel-arm64-debug 0 "$adout/$(kernel_image arm64)"
+		admods=$("$B/build/modules.sh" "$adout") ||
+			die "cannot build the arm64 debug test modules"
+		adinit=$("$B/build/initramfs.sh" --arch arm64 --extra "$admods") ||
+			die "cannot build the arm64 debug initramfs"
+		BOOT_OPTS=(--series --stress "$STRESS_SEED" --timeout 400)
+		boot_layouts "$oaxen" "$adout/$(kernel_image arm64)" "$adinit" debug \
+			$(debug_layouts $ARM64_LAYOUTS)
+	fi
 fi
 
+echo "stress test seed: $STRESS_SEED (replay: make check STRESS_SEED=$STRESS_SEED)"
 pass=$(grep -c '^PASS' "$RESULTS")
 fail=$(grep -c '^FAIL' "$RESULTS")
 if [ "$fail" -gt 0 ]; then

@@ -7,7 +7,9 @@
 # Environment: LAYOUT (default pc-1g), KDIR (build the user's tree instead),
 # XEN_FLAVOUR (source, the default: Xen 4.17.5 with our series, debug
 # build; debian: Debian's xen-hypervisor-4.17 binary), GUEST=domu (also run
-# a PV domU under dom0's toolstack: x86 layouts only).
+# a PV domU under dom0's toolstack: x86 layouts only), DEBUG=1 (the debug
+# kernel, tools/testing/build/variants/debug), STRESS=SEED (also run the
+# dom0 stress test, tools/testing/stress/, with that seed).
 
 source "$(dirname "$0")/build/common.sh"
 
@@ -20,7 +22,16 @@ $(python3 "$B/boot/xenboot.py" --list-layouts)"
 
 arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$LAYOUT") || exit 1
 [ -z "$KDIR" ] || [ "$arch" = x86_64 ] || die "KDIR= is supported for x86_64 layouts only"
-out=$("$B/build/kernel.sh" --arch "$arch" ${KDIR:+--kdir "$KDIR"} | tail -n 1) || exit 1
+case ${DEBUG:-0} in
+0) variant=() ;;
+1) variant=(--variant debug) ;;
+*) die "DEBUG=$DEBUG: 1 boots the debug kernel, 0 (default) the usual one" ;;
+esac
+case ${STRESS:-} in
+''|*[!0-9]*) [ -z "$STRESS" ] || die "STRESS=$STRESS: want a number, the stress test's seed" ;;
+esac
+out=$("$B/build/kernel.sh" --arch "$arch" ${KDIR:+--kdir "$KDIR"} ${variant[@]+"${variant[@]}"} |
+	tail -n 1) || exit 1
 xen=$("$B/build/xen.sh" --arch "$arch" --flavour "${XEN_FLAVOUR:-source}") || exit 1
 mods=$("$B/build/modules.sh" "$out") || exit 1
 extra=(--extra "$mods")
@@ -39,4 +50,5 @@ initrd=$("$B/build/initramfs.sh" --arch "$arch" "${extra[@]}") || exit 1
 progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"
 python3 "$B/boot/boottest.py" show --layout "$LAYOUT" --xen "$xen" \
 	--kernel "$out/$(kernel_image "$arch")" --initrd "$initrd" \
-	${linux_extra:+--linux-extra "$linux_extra" --timeout 300}
+	--linux-extra "$linux_extra${STRESS:+ xenmm.stress=$STRESS}" \
+	${linux_extra:+--timeout 300} ${STRESS:+--timeout 300}

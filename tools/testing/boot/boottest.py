@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checks      # noqa: E402
+import stress_checks  # noqa: E402
 import xenboot     # noqa: E402
 
 CACHE = os.environ.get("XENMM_CACHE",
@@ -96,6 +97,14 @@ def show(args):
     if res["blocks"].get("domu"):
         show_domu(res)
 
+    info_smp = checks.check_smp(res)[1]
+    clean = checks.check_clean_log(res)
+    print(f"kernel:   {info_smp}")
+    print(f"log:      {'clean' if clean[0] else 'NOT CLEAN'}: {clean[1]}")
+    if res["blocks"].get("stress"):
+        ok, detail = stress_checks.check_stress(res)
+        print(f"stress:   {'ok' if ok else 'FAILED'}: {detail}")
+
     suites = checks.parse_kunit(checks.dmesg(res))
     npass = sum(1 for _, c in suites.values() for x in c if x[1] and not x[2])
     nskip = sum(1 for _, c in suites.values() for x in c if x[2])
@@ -141,6 +150,10 @@ def test(args):
         if args.series and xenboot.get_layout(layout).arch != "arm64":
             # dom0 keeps its initrd to give it back to Xen (xen-initrd-free).
             linux_extra = f"{linux_extra} retain_initrd xenmm.initrd_free".strip()
+        if args.stress is not None:
+            linux_extra = f"{linux_extra} xenmm.stress={args.stress}".strip()
+            print(f"boot/{layout}-{args.tag}: stress test, seed {args.stress} "
+                  f"(replay: --stress {args.stress})", flush=True)
         res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                            log_path(layout, args.tag), args.timeout,
                            args.xen_extra, linux_extra)
@@ -153,6 +166,11 @@ def test(args):
                 chosen = checks.ARM64_CHECKS if arm else checks.DOM0_CHECKS
             chosen = chosen + (checks.ARM64_SERIES_CHECKS if arm
                                else checks.X86_SERIES_CHECKS)
+        if args.stress is not None:
+            if chosen is None:
+                chosen = (checks.ARM64_CHECKS if res["arch"] == "arm64"
+                          else checks.DOM0_CHECKS)
+            chosen = chosen + stress_checks.STRESS_CHECKS
         for name, ok, detail in checks.run_checks(res, chosen):
             where = layout if args.tag == "test" else f"{layout}-{args.tag}"
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
@@ -252,6 +270,9 @@ def main():
             p.add_argument("--series", action="store_true",
                            help="also check what our Xen series promises "
                                 "(Xen must be built with xen/patches/)")
+            p.add_argument("--stress", type=int, metavar="SEED",
+                           help="also run the dom0 stress test "
+                                "(tools/testing/stress/) with this seed")
     p = sub.add_parser("bench")
     p.add_argument("--xen", required=True)
     p.add_argument("--kernel", required=True)

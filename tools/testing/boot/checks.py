@@ -23,10 +23,18 @@ XEN_EXT_REGION = re.compile(
     r"\(XEN\) d0: extended region \d+: (0x[0-9a-f]+)->(0x[0-9a-f]+)")
 XEN_E820 = re.compile(r"^\(XEN\)\s+\[([0-9a-f]+), ([0-9a-f]+)\] \((\w+)\)")
 
-# Kernel messages that mean something went wrong even if the boot finished.
+# Kernel messages that mean something went wrong even if the boot finished,
+# including the reports of the debug kernel's checkers (lockdep, atomic
+# sleep, KFENCE, KASAN, SLUB debugging, list debugging, RCU).
 KERNEL_BAD = [re.compile(p) for p in (
     r"WARNING: CPU: \d+ PID: \d+ at ",
-    r"\bBUG: ",
+    r"^WARNING: ",                      # lockdep, RCU lockdep headers
+    r"\bBUG: ",                         # atomic sleep, KFENCE, KASAN, ...
+    r"^BUG \S+ \((Not t|T)ainted\): ",  # SLUB debugging
+    r"^INFO: (task .* blocked|lockdep is turned off)",
+    r"list_(add|del) corruption",
+    r"rcu: INFO: .*stall",
+    r"UBSAN: ",
     r"\bOops\b",
     r"Call Trace:",
     r"Kernel panic",
@@ -196,6 +204,19 @@ def check_pv_dom0(res):
     if "control_d" not in kv.get("capabilities", ""):
         return False, f"not the control domain: capabilities {kv.get('capabilities')!r}"
     return True, f"Linux {kv.get('kernel')} PV dom0 on Xen {kv.get('xen_version')}"
+
+
+def check_smp(res, want_cpus=None):
+    """The guest runs on every vCPU it was given, with full preemption."""
+    info = dict(x.split(": ", 1) for x in block(res, "guest") or [] if ": " in x)
+    want = want_cpus or res.get("cpus")
+    got = info.get("cpus_online")
+    version = info.get("version", "")
+    if not want or got != str(want):
+        return False, f"{got} CPUs online, want {want}"
+    if not re.search(r"\bSMP PREEMPT\b", version):
+        return False, f"kernel is not SMP with full preemption: {version!r}"
+    return True, f"{got} vCPUs online, kernel {version.split(' ')[0]} SMP PREEMPT"
 
 
 def kernel_splats(lines):
@@ -562,6 +583,7 @@ def check_unpopulated(res):
 DOM0_CHECKS = [
     ("boot", check_boot),
     ("pv-dom0", check_pv_dom0),
+    ("smp", check_smp),
     ("clean-log", check_clean_log),
     ("kunit", check_kunit),
     ("iomem-ram", check_iomem_ram),
@@ -578,6 +600,10 @@ DOM0_CHECKS = [
 # The domU test (tools/testing/domu/domu.sh in dom0, domu_test_side in the
 # domU's /init): dom0's "domu" block holds its own "key: value" lines and
 # the domU's console, each line prefixed "domu| ".
+
+# vcpus of tools/testing/domu/xenmm-{domu,pvh}.cfg.
+DOMU_VCPUS = 2
+
 
 def domu_res(res, name="domu"):
     """A domU's console, relayed in dom0's block NAME with a "NAME| "
@@ -669,9 +695,18 @@ def check_domu_save_restore(res):
                            if x.startswith("p2m_after_restore:")])
     if not p2m_before or p2m_before != p2m_after:
         return False, f"P2M dump before save {p2m_before}, after restore {p2m_after}"
+    # scribble wrote 32 MiB throughout; two whole rounds after the
+    # restore read back every word it wrote before.
+    at, rounds = side.get("scribble_round_at_restore"), side.get("scribble_rounds")
+    if not at or not at.isdigit() or not rounds or int(rounds) < int(at) + 2 or \
+            side.get("scribble_wrong") != "0":
+        return False, (f"memory written across save/restore: rounds {rounds} "
+                       f"(restored after {at}), wrong words {side.get('scribble_wrong')}")
     return True, (f"save {kv.get('save_ms')} ms ({int(kv.get('save_bytes', 0)) >> 20} MiB), "
                   f"restore {kv.get('restore_ms')} ms, domid {kv.get('domid_created')}"
-                  f"->{kv.get('domid_restored')}, 8 MiB pattern and P2M dump intact")
+                  f"->{kv.get('domid_restored')}, 8 MiB pattern and P2M dump intact, "
+                  f"{side['scribble_mib']} MiB written through it: {rounds} rounds "
+                  f"({at} before the restore), 0 wrong words")
 
 
 def check_domu_balloon(res):
@@ -704,6 +739,7 @@ def check_domu_destroy_mapped(res):
 DOMU_CHECKS = [
     ("domu-dom0-boot", check_boot),
     ("domu-boot", check_domu_boot),
+    ("domu-smp", domu_check(lambda d: check_smp(d, DOMU_VCPUS))),
     ("domu-clean-log", domu_check(check_clean_log)),
     ("domu-kunit", domu_check(check_kunit)),
     ("domu-iomem-ram", domu_check(check_iomem_ram)),
@@ -740,6 +776,7 @@ def pvh_check(fn):
 
 PVH_CHECKS = [
     ("pvh-boot", check_pvh_boot),
+    ("pvh-smp", pvh_check(lambda d: check_smp(d, DOMU_VCPUS))),
     ("pvh-clean-log", pvh_check(check_clean_log)),
     ("pvh-kunit", pvh_check(check_kunit)),
     ("pvh-unpopulated", pvh_check(check_unpopulated)),
@@ -917,6 +954,7 @@ ARM64_SERIES_CHECKS = [
 ARM64_CHECKS = [
     ("boot", check_boot),
     ("dom0", check_arm_dom0),
+    ("smp", check_smp),
     ("clean-log", check_clean_log),
     ("kunit", check_kunit),
     ("grant", check_grant),

@@ -11,6 +11,11 @@
  *                                unmap
  *   gntself hold DOMID REF...    the same, but keep the mapping until
  *                                SIGTERM, then unmap
+ *   gntself loop SECONDS SEED    the self test over and over for SECONDS,
+ *                                1 to MAX_REFS pages at a time, chosen
+ *                                from SEED; prints how many rounds, pages
+ *                                and wrong words (the stress test runs
+ *                                several at once)
  *
  * gntalloc allocates a page and grants it to domain 0; gntdev maps that
  * grant.  The mapping exercises set_foreign_p2m_mapping() and
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 /* The uapi header uses these Xen types without defining them. */
 typedef uint32_t grant_ref_t;
@@ -167,6 +173,7 @@ static int map_refs(int domid, int n, char **refs, int hold)
 }
 
 static int self_test(void);
+static int loop(unsigned int seconds, unsigned long seed);
 
 int main(int argc, char **argv)
 {
@@ -178,59 +185,121 @@ int main(int argc, char **argv)
 	if (argc >= 4 && (!strcmp(argv[1], "map") || !strcmp(argv[1], "hold")))
 		return map_refs(atoi(argv[2]), argc - 3, argv + 3,
 				!strcmp(argv[1], "hold"));
-	fprintf(stderr, "usage: gntself [offer DOMID N | map|hold DOMID REF...]\n");
+	if (argc == 4 && !strcmp(argv[1], "loop"))
+		return loop(atoi(argv[2]), strtoul(argv[3], NULL, 0));
+	fprintf(stderr, "usage: gntself [offer DOMID N | map|hold DOMID REF... | loop SECONDS SEED]\n");
 	return 2;
+}
+
+/*
+ * One round of the self test on fds @ga (gntalloc) and @gd (gntdev):
+ * grant @n pages to dom0, map them back, compare, unmap, ungrant.
+ * Returns the number of words that differ, or -1 on an error.
+ */
+static int self_round(int ga, int gd, int n, const char *show)
+{
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	struct ioctl_gntalloc_dealloc_gref dealloc = { .count = n };
+	struct ioctl_gntdev_map_grant_ref *map;
+	struct ioctl_gntdev_unmap_grant_ref unmap = { .count = n };
+	int bad = 0, i, p;
+	uint32_t *src, *dst;
+
+	alloc = calloc(1, sizeof(*alloc) + n * sizeof(alloc->gref_ids[0]));
+	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	if (!alloc || !map)
+		return fail("calloc"), -1;
+	alloc->domid = 0;
+	alloc->flags = GNTALLOC_FLAG_WRITABLE;
+	alloc->count = n;
+	if (ioctl(ga, IOCTL_GNTALLOC_ALLOC_GREF, alloc))
+		return fail("IOCTL_GNTALLOC_ALLOC_GREF"), -1;
+	src = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ga,
+		   alloc->index);
+	if (src == MAP_FAILED)
+		return fail("mmap gntalloc"), -1;
+	map->count = n;
+	for (p = 0; p < n; p++) {
+		for (i = 0; i < PAGE / 4; i++)
+			src[p * PAGE / 4 + i] = pattern(alloc->gref_ids[p], i);
+		map->refs[p].domid = 0;
+		map->refs[p].ref = alloc->gref_ids[p];
+	}
+	if (show)
+		printf("gref: %u\n", alloc->gref_ids[0]);
+
+	if (ioctl(gd, IOCTL_GNTDEV_MAP_GRANT_REF, map))
+		return fail("IOCTL_GNTDEV_MAP_GRANT_REF"), -1;
+	dst = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, gd, map->index);
+	if (dst == MAP_FAILED)
+		return fail("mmap gntdev"), -1;
+	for (p = 0; p < n; p++)
+		for (i = 0; i < PAGE / 4; i++)
+			bad += dst[p * PAGE / 4 + i] != pattern(alloc->gref_ids[p], i);
+	if (show)
+		show_iomem(show);
+
+	munmap(dst, n * PAGE);
+	unmap.index = map->index;
+	if (ioctl(gd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap))
+		return fail("IOCTL_GNTDEV_UNMAP_GRANT_REF"), -1;
+	munmap(src, n * PAGE);
+	dealloc.index = alloc->index;
+	if (ioctl(ga, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc))
+		return fail("IOCTL_GNTALLOC_DEALLOC_GREF"), -1;
+	free(alloc);
+	free(map);
+	return bad;
+}
+
+static int open_gnt(int *ga, int *gd)
+{
+	*ga = open("/dev/xen/gntalloc", O_RDWR);
+	*gd = open("/dev/xen/gntdev", O_RDWR);
+	if (*ga < 0 || *gd < 0)
+		return fail("open /dev/xen/gntalloc or gntdev");
+	return 0;
 }
 
 static int self_test(void)
 {
-	struct ioctl_gntalloc_alloc_gref alloc = {
-		.domid = 0, .flags = GNTALLOC_FLAG_WRITABLE, .count = 1,
-	};
-	struct ioctl_gntalloc_dealloc_gref dealloc = { .count = 1 };
-	struct ioctl_gntdev_map_grant_ref map = { .count = 1 };
-	struct ioctl_gntdev_unmap_grant_ref unmap = { .count = 1 };
-	int ga, gd, bad = 0, i;
-	uint32_t *src, *dst;
+	int ga, gd, bad;
 
-	ga = open("/dev/xen/gntalloc", O_RDWR);
-	gd = open("/dev/xen/gntdev", O_RDWR);
-	if (ga < 0 || gd < 0)
-		return fail("open /dev/xen/gntalloc or gntdev");
+	if (open_gnt(&ga, &gd))
+		return 1;
 	show_iomem("before");
-
-	if (ioctl(ga, IOCTL_GNTALLOC_ALLOC_GREF, &alloc))
-		return fail("IOCTL_GNTALLOC_ALLOC_GREF");
-	src = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ga, alloc.index);
-	if (src == MAP_FAILED)
-		return fail("mmap gntalloc");
-	for (i = 0; i < PAGE / 4; i++)
-		src[i] = 0x9e3779b9u * (i + 1);
-	printf("gref: %u\n", alloc.gref_ids[0]);
-
-	map.refs[0].domid = 0;
-	map.refs[0].ref = alloc.gref_ids[0];
-	if (ioctl(gd, IOCTL_GNTDEV_MAP_GRANT_REF, &map))
-		return fail("IOCTL_GNTDEV_MAP_GRANT_REF");
-	dst = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, gd, map.index);
-	if (dst == MAP_FAILED)
-		return fail("mmap gntdev");
-	for (i = 0; i < PAGE / 4; i++)
-		bad += dst[i] != 0x9e3779b9u * (i + 1);
+	bad = self_round(ga, gd, 1, "mapped");
+	if (bad < 0)
+		return 1;
 	printf("pattern: %s (%d words differ)\n", bad ? "bad" : "ok", bad);
-	show_iomem("mapped");
-
-	munmap(dst, PAGE);
-	unmap.index = map.index;
-	if (ioctl(gd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap))
-		return fail("IOCTL_GNTDEV_UNMAP_GRANT_REF");
-	munmap(src, PAGE);
-	dealloc.index = alloc.index;
-	if (ioctl(ga, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc))
-		return fail("IOCTL_GNTALLOC_DEALLOC_GREF");
 	close(gd);
 	close(ga);
 	show_iomem("after");
 	printf("unmapped: ok\n");
 	return bad ? 1 : 0;
+}
+
+static int loop(unsigned int seconds, unsigned long seed)
+{
+	unsigned long rounds = 0, pages = 0, wrong = 0;
+	time_t end = time(NULL) + seconds;
+	int ga, gd, n, bad = 0;
+
+	if (open_gnt(&ga, &gd))
+		return 1;
+	while (time(NULL) < end) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		n = 1 + (seed >> 33) % MAX_REFS;
+		bad = self_round(ga, gd, n, NULL);
+		if (bad < 0)
+			break;
+		wrong += bad;
+		rounds++;
+		pages += n;
+	}
+	close(gd);
+	close(ga);
+	printf("loop_rounds: %lu\nloop_pages: %lu\nloop_wrong: %lu\nloop_error: %s\n",
+	       rounds, pages, wrong, bad < 0 ? "yes" : "no");
+	return bad < 0 || wrong;
 }

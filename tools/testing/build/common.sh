@@ -232,3 +232,28 @@ xen_series_patches()
 		echo "$p"
 	done
 }
+
+# The cache is shared by every checkout of a user (clones, worktrees, a CI
+# run beside an interactive one): work trees, staging directories and
+# build outputs in it are rewritten in place.  The first xenmm script of a
+# run takes an exclusive lock on it; scripts it starts inherit the lock
+# (XENMM_LOCK_HELD), and a second run waits, saying whose run it waits for.
+xenmm_lock()
+{
+	local lock=$XENMM_CACHE/.lock
+
+	[ -n "$XENMM_LOCK_HELD" ] && return 0
+	exec {_xenmm_lock_fd}>>"$lock" || die "cannot open $lock"
+	if ! flock -n "$_xenmm_lock_fd"; then
+		progress "waiting for the cache: in use by $(cat "$lock.owner" 2>/dev/null || echo 'another run')"
+		flock "$_xenmm_lock_fd" || die "cannot lock $lock"
+		progress "cache free, going on"
+	fi
+	echo "pid $$ ($(basename "$0")) of $XENMM_TOP, since $(date +%T)" >"$lock.owner"
+	export XENMM_LOCK_HELD=$$
+	# Test hook (tools/testing/build/test-concurrent.sh): hold the lock a
+	# while, so that two runs surely overlap.
+	[ -n "$XENMM_TEST_HOLD_LOCK" ] && sleep "$XENMM_TEST_HOLD_LOCK"
+	return 0
+}
+xenmm_lock

@@ -5,7 +5,8 @@
 #
 #   initramfs.sh [--arch x86_64|arm64] [--extra DIR]...
 #
-# Contents: busybox, tools/testing/boot/init as /init, and each --extra DIR
+# Contents: busybox, tools/testing/boot/init as /init, gntself and
+# scribble (tools/testing/boot/*.c), and each --extra DIR
 # copied over the root (test snippets in etc/xenmm.d/, modules, ...).
 # Prints the path of the gzipped cpio on stdout.
 
@@ -37,7 +38,8 @@ arm64)
 esac
 INIT=$XENMM_TOP/tools/testing/boot/init
 GNTSELF=$XENMM_TOP/tools/testing/boot/gntself.c
-files=("$BUSYBOX" "$INIT" "$GNTSELF")
+SCRIBBLE=$XENMM_TOP/tools/testing/boot/scribble.c
+files=("$BUSYBOX" "$INIT" "$GNTSELF" "$SCRIBBLE")
 for d in "${EXTRAS[@]}"; do
 	while read -r f; do files+=("$f"); done < <(find "$d" -type f | LC_ALL=C sort)
 done
@@ -52,6 +54,8 @@ if [ ! -f "$out" ]; then
 	chmod 755 "$root/init"
 	$CC -static -O2 -Wall -o "$root/bin/gntself" "$GNTSELF" ||
 		die "cannot build tools/testing/boot/gntself.c"
+	$CC -static -O2 -Wall -o "$root/bin/scribble" "$SCRIBBLE" ||
+		die "cannot build tools/testing/boot/scribble.c"
 	for d in "${EXTRAS[@]}"; do
 		cp -a "$d"/. "$root"/
 	done

@@ -17,7 +17,8 @@
 #
 # --variant NAME builds another flavour in its own tree and build directory,
 # as tools/testing/build/variants/NAME says: which of our files and patches
-# to leave out and which config fragments to use.
+# to leave out ("exclude PATH"), which config fragments to use instead of
+# the arch's ("configs a,b") or on top of them ("add-configs a,b").
 #
 # Prints the path of the build directory on stdout when done.
 
@@ -64,6 +65,9 @@ if [ -n "$VARIANT" ]; then
 	EXCLUDES=$(sed -n 's/^exclude //p' "$vfile")
 	vconf=$(sed -n 's/^configs //p' "$vfile")
 	[ -n "$vconf" ] && IFS=, read -r -a CONFIGS <<<"$vconf"
+	for c in $(sed -n 's/^add-configs //p' "$vfile" | tr , ' '); do
+		CONFIGS+=("$c")
+	done
 fi
 SUFFIX=$ARCH${VARIANT:+-$VARIANT}
 

@@ -23,9 +23,10 @@ kmake=(make -C "$out")
 grep -q '^CONFIG_ARM64=y' "$out/.config" &&
 	kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 
-# The test modules' sources: the unpopulated-alloc test everywhere, the
-# initrd test of our Xen series on x86 (it needs a PV dom0).
-srcs=("$XENMM_TOP/tools/testing/unpopulated")
+# The test modules' sources: the unpopulated-alloc and stress tests
+# everywhere, the initrd test of our Xen series on x86 (it needs a PV
+# dom0).
+srcs=("$XENMM_TOP/tools/testing/unpopulated" "$XENMM_TOP/tools/testing/stress")
 grep -q '^CONFIG_X86_64=y' "$out/.config" && srcs+=("$XENMM_TOP/tools/testing/xen-initrd")
 files=()
 for d in "${srcs[@]}"; do

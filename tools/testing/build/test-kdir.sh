@@ -61,3 +61,33 @@ rc=$?
 grep -q "is not a Linux 6.1 source tree" "$work/log4"
 result refuses-non-tree $((rc == 0 || $?)) "$(grep -o 'error: .*' "$work/log4" | head -n 1 | cut -c1-80)"
 
+
+# Two checkouts sharing one cache at once (a user's two clones, or a run
+# beside CI): each lays the overlay onto a tree of its own, through the
+# same staging directories in the cache.  The second must wait for the
+# first (XENMM_TEST_HOLD_LOCK keeps the lock long enough to overlap) and
+# both trees must come out right.
+cache=$work/shared-cache
+for c in one two; do
+	mkdir -p "$work/checkout-$c"
+	(cd "$XENMM_TOP" && git ls-files -z | xargs -0 cp --parents -t "$work/checkout-$c") ||
+		die "cannot copy this checkout's files"
+	mktree "$work/tree-$c"
+done
+for c in one two; do
+	env -u XENMM_LOCK_HELD XENMM_CACHE="$cache" XENMM_TEST_HOLD_LOCK=3 \
+		"$work/checkout-$c/tools/testing/build/kernel.sh" \
+		--kdir "$work/tree-$c" --prepare-only >"$work/log-$c" 2>&1 &
+	eval "pid_$c=$!"
+	sleep 0.5
+done
+wait "$pid_one"; rc_one=$?
+wait "$pid_two"; rc_two=$?
+ok=$((rc_one || rc_two))
+for c in one two; do
+	cmp -s "$XENMM_TOP/arch/x86/xen/p2m.c" "$work/tree-$c/arch/x86/xen/p2m.c" || ok=1
+done
+waited=$(grep -l "waiting for the cache" "$work/log-one" "$work/log-two" | wc -l)
+[ "$waited" -eq 1 ] || ok=1
+result concurrent-checkouts $ok \
+	"rc $rc_one and $rc_two, $waited of 2 waited for the other, both trees carry the overlay"

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress-test module for the P2M and unpopulated-alloc, built against the
+ * booted kernel (tools/testing/build/modules.sh) and driven by
+ * tools/testing/stress/stress.sh, which runs grant map/unmap loops and
+ * balloon moves beside it.
+ *
+ * Loading it with seed=S seconds=T starts, for T seconds:
+ *
+ * - one allocation worker per online CPU: each keeps up to WORKER_SLOTS
+ *   allocations of mixed sizes outstanding, taking and freeing them at
+ *   random, and sometimes sleeps so that ranges fall idle and the
+ *   provider's give-back races the next allocation.  Every page handed
+ *   out is checked: a ZONE_DEVICE page, no other holder (an xarray of
+ *   every pfn the workers hold), and on x86 PV a P2M entry of
+ *   INVALID_P2M_ENTRY from allocation until it is freed;
+ * - on x86 PV, a P2M checker that looks up every RAM pfn, over
+ *   and over, and random pfns up to the P2M's end: a pfn a worker holds
+ *   must read INVALID; a foreign entry must be a ZONE_DEVICE page (a
+ *   grant mapping); an identity entry must name its own pfn; any other
+ *   MFN must map back to the pfn through Xen's M2P, unless the entry
+ *   changed meanwhile (the balloon).
+ *
+ * Reading /sys/kernel/debug/xen_stress_test/result waits for the end and
+ * prints "key: value" lines; tools/testing/boot/checks.py checks them.
+ */
+
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include <xen/features.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+static ulong seed = 1;
+module_param(seed, ulong, 0444);
+MODULE_PARM_DESC(seed, "Seed of every worker's choices");
+
+static uint seconds = 30;
+module_param(seconds, uint, 0444);
+MODULE_PARM_DESC(seconds, "How long the workers run");
+
+#define WORKER_SLOTS	8
+#define STRESS_MAX_WORKERS	16
+
+/* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
+static const unsigned int stress_sizes[] = { 1, 1, 2, 3, 7, 16, 64, 300, 1024 };
+
+struct stress_slot {
+	unsigned int nr;
+	struct page **pages;
+};
+
+struct stress_worker {
+	struct task_struct *task;
+	struct rnd_state rnd;
+	unsigned int id;
+	struct stress_slot slot[WORKER_SLOTS];
+};
+
+/* Counters; every wrong answer also prints one line (ratelimited). */
+static atomic_long_t nr_allocs, nr_alloc_pages, nr_frees, nr_alloc_errors;
+static atomic_long_t nr_wrong, nr_lookups, nr_checked, nr_p2m_passes;
+static atomic_t nr_running;
+
+static DEFINE_XARRAY(stress_held);	/* pfn -> worker id + 1 */
+static struct stress_worker *workers;
+static unsigned int nr_workers;
+static struct task_struct *checker;
+static DECLARE_COMPLETION(stress_done);
+static unsigned long deadline;
+static struct dentry *stress_dir;
+
+#define stress_wrong(fmt, ...) do {					\
+	atomic_long_inc(&nr_wrong);					\
+	pr_err_ratelimited("xen_stress_test: wrong: " fmt "\n", ##__VA_ARGS__); \
+} while (0)
+
+static bool stress_pv(void)
+{
+	return IS_ENABLED(CONFIG_XEN_PV) &&
+	       !xen_feature(XENFEAT_auto_translated_physmap);
+}
+
+static bool stress_zone_device(unsigned long pfn)
+{
+	return pfn_valid(pfn) && is_zone_device_page(pfn_to_page(pfn));
+}
+
+/* Take and check one allocation of @nr pages into @s. */
+static void stress_alloc(struct stress_worker *w, struct stress_slot *s,
+			 unsigned int nr)
+{
+	unsigned int i;
+	int ret;
+
+	s->pages = kcalloc(nr, sizeof(*s->pages), GFP_KERNEL);
+	if (!s->pages) {
+		atomic_long_inc(&nr_alloc_errors);
+		return;
+	}
+	ret = xen_alloc_unpopulated_pages(nr, s->pages);
+	if (ret) {
+		pr_err_ratelimited("xen_stress_test: %u pages: error %d\n", nr, ret);
+		atomic_long_inc(&nr_alloc_errors);
+		kfree(s->pages);
+		s->pages = NULL;
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		unsigned long pfn = page_to_pfn(s->pages[i]);
+		void *old;
+
+		if (!is_zone_device_page(s->pages[i]))
+			stress_wrong("pfn %#lx handed out is not ZONE_DEVICE", pfn);
+		if (stress_pv() && __pfn_to_mfn(pfn) != INVALID_P2M_ENTRY)
+			stress_wrong("pfn %#lx handed out reads %#lx, not INVALID",
+				     pfn, __pfn_to_mfn(pfn));
+		old = xa_store(&stress_held, pfn, xa_mk_value(w->id + 1),
+			       GFP_KERNEL);
+		if (xa_is_err(old))
+			atomic_long_inc(&nr_alloc_errors);
+		else if (old)
+			stress_wrong("pfn %#lx handed to worker %u is held by worker %lu",
+				     pfn, w->id, xa_to_value(old) - 1);
+	}
+	s->nr = nr;
+	atomic_long_inc(&nr_allocs);
+	atomic_long_add(nr, &nr_alloc_pages);
+}
+
+static void stress_free(struct stress_worker *w, struct stress_slot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		unsigned long pfn = page_to_pfn(s->pages[i]);
+		void *old = xa_erase(&stress_held, pfn);
+
+		if (old != xa_mk_value(w->id + 1))
+			stress_wrong("pfn %#lx freed by worker %u was not its own",
+				     pfn, w->id);
+		if (stress_pv() && __pfn_to_mfn(pfn) != INVALID_P2M_ENTRY)
+			stress_wrong("held pfn %#lx reads %#lx, not INVALID",
+				     pfn, __pfn_to_mfn(pfn));
+	}
+	xen_free_unpopulated_pages(s->nr, s->pages);
+	kfree(s->pages);
+	s->pages = NULL;
+	s->nr = 0;
+	atomic_long_inc(&nr_frees);
+}
+
+static void stress_finish_thread(void)
+{
+	if (atomic_dec_and_test(&nr_running))
+		complete(&stress_done);
+}
+
+static int stress_worker_fn(void *data)
+{
+	struct stress_worker *w = data;
+	unsigned int i;
+
+	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
+		u32 r = prandom_u32_state(&w->rnd);
+		struct stress_slot *s = &w->slot[r % WORKER_SLOTS];
+
+		if (s->nr)
+			stress_free(w, s);
+		else
+			stress_alloc(w, s, stress_sizes[(r >> 8) %
+							ARRAY_SIZE(stress_sizes)]);
+		/* Now and then go quiet, so ranges idle and are given back. */
+		if ((r >> 16) % 64 == 0)
+			msleep((r >> 22) % 8);
+		cond_resched();
+	}
+	for (i = 0; i < WORKER_SLOTS; i++)
+		if (w->slot[i].nr)
+			stress_free(w, &w->slot[i]);
+	stress_finish_thread();
+	return 0;
+}
+
+#ifdef CONFIG_XEN_PV
+/* Check one pfn's P2M entry against what the workers and Xen say. */
+static void stress_check_pfn(unsigned long pfn)
+{
+	unsigned long mfn, back;
+	bool held;
+
+	held = xa_load(&stress_held, pfn);
+	mfn = __pfn_to_mfn(pfn);
+	atomic_long_inc(&nr_lookups);
+	if (held && xa_load(&stress_held, pfn)) {
+		/* Held before and after the lookup: nobody may map it. */
+		if (mfn != INVALID_P2M_ENTRY)
+			stress_wrong("pfn %#lx held by a worker reads %#lx", pfn, mfn);
+		atomic_long_inc(&nr_checked);
+		return;
+	}
+	if (mfn == INVALID_P2M_ENTRY)
+		return;		/* ballooned, a hole, or free in the provider */
+	atomic_long_inc(&nr_checked);
+	if (mfn & FOREIGN_FRAME_BIT) {
+		if (!stress_zone_device(pfn))
+			stress_wrong("foreign pfn %#lx (%#lx) is not an unpopulated page",
+				     pfn, mfn);
+		return;
+	}
+	if (mfn & IDENTITY_FRAME_BIT) {
+		if ((mfn & ~IDENTITY_FRAME_BIT) != pfn)
+			stress_wrong("identity pfn %#lx reads %#lx", pfn, mfn);
+		return;
+	}
+	back = mfn_to_pfn_no_overrides(mfn);
+	/* The balloon may have changed the entry while Xen's M2P was read. */
+	if (back != pfn && __pfn_to_mfn(pfn) == mfn)
+		stress_wrong("pfn %#lx reads mfn %#lx, whose M2P entry is %#lx",
+			     pfn, mfn, back);
+}
+
+static int stress_checker_fn(void *data)
+{
+	/* max_pfn is not exported; high_memory is, and ends at it on x86-64. */
+	unsigned long ram_end = PFN_DOWN(__pa(high_memory - 1)) + 1;
+	unsigned long pfn, end = xen_max_p2m_pfn;
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, seed ^ 0x5eed);
+	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
+		for (pfn = 0; pfn < ram_end && time_before(jiffies, deadline); pfn++) {
+			stress_check_pfn(pfn);
+			/* And a random pfn anywhere the P2M reaches. */
+			if (pfn % 16 == 0 && end > ram_end)
+				stress_check_pfn(ram_end + prandom_u32_state(&rnd) %
+						 (end - ram_end));
+			if (pfn % 1024 == 0)
+				cond_resched();
+		}
+		atomic_long_inc(&nr_p2m_passes);
+	}
+	stress_finish_thread();
+	return 0;
+}
+#else
+static int stress_checker_fn(void *data)
+{
+	return 0;	/* Arm's P2M lives in Xen: nothing to look up */
+}
+#endif
+
+static int stress_result_show(struct seq_file *m, void *v)
+{
+	int ret = wait_for_completion_interruptible(&stress_done);
+
+	if (ret)
+		return ret;
+	complete(&stress_done);		/* let a second read through */
+	seq_printf(m, "seed: %lu\nseconds: %u\nworkers: %u\n", seed, seconds,
+		   nr_workers);
+	seq_printf(m, "allocs: %ld\nalloc_pages: %ld\nfrees: %ld\nalloc_errors: %ld\n",
+		   atomic_long_read(&nr_allocs), atomic_long_read(&nr_alloc_pages),
+		   atomic_long_read(&nr_frees), atomic_long_read(&nr_alloc_errors));
+	seq_printf(m, "p2m_checker: %s\n", checker ? "yes" : "no");
+	seq_printf(m, "p2m_passes: %ld\nlookups: %ld\nchecked: %ld\n",
+		   atomic_long_read(&nr_p2m_passes), atomic_long_read(&nr_lookups),
+		   atomic_long_read(&nr_checked));
+	seq_printf(m, "held_at_end: %lu\n", xa_empty(&stress_held) ? 0UL : 1UL);
+	seq_printf(m, "wrong: %ld\n", atomic_long_read(&nr_wrong));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stress_result);
+
+static int __init stress_init(void)
+{
+	unsigned int i;
+
+	if (!xen_domain())
+		return -ENODEV;
+	nr_workers = clamp_t(unsigned int, num_online_cpus(), 2, STRESS_MAX_WORKERS);
+	workers = kcalloc(nr_workers, sizeof(*workers), GFP_KERNEL);
+	if (!workers)
+		return -ENOMEM;
+	deadline = jiffies + msecs_to_jiffies(seconds * MSEC_PER_SEC);
+
+	atomic_set(&nr_running, nr_workers + stress_pv());
+	for (i = 0; i < nr_workers; i++) {
+		workers[i].id = i;
+		prandom_seed_state(&workers[i].rnd, seed + i);
+		workers[i].task = kthread_run(stress_worker_fn, &workers[i],
+					      "xen_stress/%u", i);
+		if (IS_ERR(workers[i].task)) {
+			workers[i].task = NULL;
+			stress_finish_thread();
+		}
+	}
+	if (stress_pv()) {
+		checker = kthread_run(stress_checker_fn, NULL, "xen_stress/p2m");
+		if (IS_ERR(checker)) {
+			checker = NULL;
+			stress_finish_thread();
+		}
+	}
+	stress_dir = debugfs_create_dir("xen_stress_test", NULL);
+	debugfs_create_file("result", 0400, stress_dir, NULL, &stress_result_fops);
+	pr_info("xen_stress_test: seed %lu, %u s, %u workers%s\n", seed, seconds,
+		nr_workers, checker ? " and a P2M checker" : "");
+	return 0;
+}
+
+static void __exit stress_exit(void)
+{
+	debugfs_remove_recursive(stress_dir);
+	/* Threads end by themselves at the deadline; wait for them. */
+	wait_for_completion(&stress_done);
+	kfree(workers);
+	xa_destroy(&stress_held);
+}
+
+module_init(stress_init);
+module_exit(stress_exit);
+MODULE_DESCRIPTION("Stress test of the Xen P2M and unpopulated-alloc");
+MODULE_LICENSE("GPL");
