@@ -18,7 +18,8 @@
 # --variant NAME builds another flavour in its own tree and build directory,
 # as tools/testing/build/variants/NAME says: which of our files and patches
 # to leave out ("exclude PATH"), which config fragments to use instead of
-# the arch's ("configs a,b") or on top of them ("add-configs a,b").
+# the arch's ("configs a,b") or on top of them ("add-configs a,b", or
+# "add-configs-ARCH a,b" for one architecture only).
 #
 # Prints the path of the build directory on stdout when done.
 
@@ -65,7 +66,7 @@ if [ -n "$VARIANT" ]; then
 	EXCLUDES=$(sed -n 's/^exclude //p' "$vfile")
 	vconf=$(sed -n 's/^configs //p' "$vfile")
 	[ -n "$vconf" ] && IFS=, read -r -a CONFIGS <<<"$vconf"
-	for c in $(sed -n 's/^add-configs //p' "$vfile" | tr , ' '); do
+	for c in $(sed -n -e 's/^add-configs //p' -e "s/^add-configs-$ARCH //p" "$vfile" | tr , ' '); do
 		CONFIGS+=("$c")
 	done
 fi

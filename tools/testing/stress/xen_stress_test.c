@@ -8,7 +8,7 @@
  * Loading it with seed=S seconds=T starts, for T seconds:
  *
  * - one allocation worker per online CPU: each keeps up to WORKER_SLOTS
- *   allocations of mixed sizes outstanding, taking and freeing them at
+ *   allocations of mixed sizes (1 page to 64 MiB) outstanding, taking and freeing them at
  *   random, and sometimes sleeps so that ranges fall idle and the
  *   provider's give-back races the next allocation.  Every page handed
  *   out is checked: a ZONE_DEVICE page, no other holder (an xarray of
@@ -36,6 +36,7 @@
 #include <linux/prandom.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -56,6 +57,12 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 
 /* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
 static const unsigned int stress_sizes[] = { 1, 1, 2, 3, 7, 16, 64, 300, 1024 };
+/*
+ * Now and then half a range (64 MiB): the workers then need more than
+ * one range at once, and when it goes the extra range idles and is given
+ * back while the others keep allocating.
+ */
+#define STRESS_BIG	(SZ_64M >> PAGE_SHIFT)
 
 struct stress_slot {
 	unsigned int nr;
@@ -105,7 +112,7 @@ static void stress_alloc(struct stress_worker *w, struct stress_slot *s,
 	unsigned int i;
 	int ret;
 
-	s->pages = kcalloc(nr, sizeof(*s->pages), GFP_KERNEL);
+	s->pages = kvcalloc(nr, sizeof(*s->pages), GFP_KERNEL);
 	if (!s->pages) {
 		atomic_long_inc(&nr_alloc_errors);
 		return;
@@ -114,7 +121,7 @@ static void stress_alloc(struct stress_worker *w, struct stress_slot *s,
 	if (ret) {
 		pr_err_ratelimited("xen_stress_test: %u pages: error %d\n", nr, ret);
 		atomic_long_inc(&nr_alloc_errors);
-		kfree(s->pages);
+		kvfree(s->pages);
 		s->pages = NULL;
 		return;
 	}
@@ -156,7 +163,7 @@ static void stress_free(struct stress_worker *w, struct stress_slot *s)
 				     pfn, __pfn_to_mfn(pfn));
 	}
 	xen_free_unpopulated_pages(s->nr, s->pages);
-	kfree(s->pages);
+	kvfree(s->pages);
 	s->pages = NULL;
 	s->nr = 0;
 	atomic_long_inc(&nr_frees);
@@ -179,6 +186,8 @@ static int stress_worker_fn(void *data)
 
 		if (s->nr)
 			stress_free(w, s);
+		else if ((r >> 8) % 256 == 0)
+			stress_alloc(w, s, STRESS_BIG);
 		else
 			stress_alloc(w, s, stress_sizes[(r >> 8) %
 							ARRAY_SIZE(stress_sizes)]);
