@@ -62,31 +62,41 @@ def check_stress(res):
             num(kv, "balloon_end_kb") != num(kv, "balloon_start_kb"):
         problems.append(f"balloon: {kv['balloon_moves']} moves, {kv['balloon_timeouts']} "
                         f"timeouts, {kv['balloon_start_kb']} -> {kv['balloon_end_kb']} kB")
-    before = kv.get("provider_before", "").split()
-    after = kv.get("provider_after", "").split()
-    if len(before) != 4 or len(after) != 4:
-        problems.append(f"provider counters: before {before}, after {after}")
+    samples = [kv.get(k, "").split() for k in
+               ("provider_before", "provider_during_first",
+                "provider_during_last", "provider_after")]
+    fills = returns = 0
+    if any(len(x) != 4 or not all(v.isdigit() for v in x) for x in samples):
+        problems.append(f"provider counters: {samples}")
     else:
-        used0, fills0, ret0, bad0 = map(int, before)
-        used1, fills1, ret1, bad1 = map(int, after)
-        if used1 != used0:
-            problems.append(f"{used1} provider pages in use after, {used0} before")
-        if bad1 != bad0:
-            problems.append(f"{bad1 - bad0} bad frees")
-        if ret1 - ret0 == 0 or fills1 - fills0 == 0:
-            problems.append(f"give-back never raced: {fills1 - fills0} fills, "
-                            f"{ret1 - ret0} returns")
+        (used0, _, _, bad0), (_, fills1, ret1, _), (_, fills2, ret2, _), \
+            (used3, _, _, bad3) = [tuple(map(int, x)) for x in samples]
+        fills, returns = fills2 - fills1, ret2 - ret1
+        if used3 != used0:
+            problems.append(f"{used3} provider pages in use after, {used0} before")
+        if bad3 != bad0:
+            problems.append(f"{bad3 - bad0} bad frees")
+        # Under load only: not the first fill nor the last give-back.
+        if fills == 0 or returns == 0:
+            problems.append(f"give-back never raced allocation: {fills} fills, "
+                            f"{returns} returns while the workers ran")
+    if num(kv, "bursts") in (None, 0):
+        problems.append(f"{kv.get('bursts')} bursts")
+    if kv.get("p2m_checker") == "yes" and (num(kv, "held_checked") in (None, 0) or
+                                            num(kv, "foreign_checked") in (None, 0)):
+        problems.append(f"P2M checker saw {kv.get('held_checked')} held and "
+                        f"{kv.get('foreign_checked')} foreign pfns")
     if num(kv, "stress_elapsed_s") > STRESS_MAX_S:
         problems.append(f"took {kv['stress_elapsed_s']} s of guest time")
     if problems:
         return False, f"seed {kv['seed']}: " + "; ".join(problems)
-    fills = int(after[1]) - int(before[1])
-    returns = int(after[2]) - int(before[2])
     return True, (f"seed {kv['seed']}, {kv['vcpus']} vCPUs, {kv['stress_elapsed_s']} s: "
                   f"{gnt_rounds} map/unmap rounds, {kv['allocs']} allocs "
                   f"({kv['alloc_pages']} pages) by {kv['workers']} workers, "
                   f"{kv['balloon_moves']} balloon moves, {kv['checked']} P2M "
-                  f"lookups checked, {fills} fills and {returns} give-backs, 0 wrong")
+                  f"lookups checked ({kv.get('held_checked')} held, "
+                  f"{kv.get('foreign_checked')} foreign), {fills} fills and "
+                  f"{returns} give-backs under load, 0 wrong")
 
 
 STRESS_CHECKS = [

@@ -85,9 +85,12 @@ def get_layout(name):
     return layouts[name]
 
 
-# TCG with one host thread for all vCPUs (see TCG_NOTE in the docs:
-# Documentation/xen/testing.rst says why).
-TCG = "tcg,thread=single"
+# TCG with one host thread for all vCPUs unless XENMM_TCG_THREAD=multi
+# (Documentation/xen/testing.rst, "TCG threads", says why).
+TCG_THREAD = os.environ.get("XENMM_TCG_THREAD", "single")
+if TCG_THREAD not in ("single", "multi"):
+    raise SystemExit(f"XENMM_TCG_THREAD={TCG_THREAD}: want single or multi")
+TCG = f"tcg,thread={TCG_THREAD}"
 
 # arm64: where QEMU's guest-loader puts dom0's kernel and initramfs.
 ARM64_KERNEL_ADDR = 0x49000000

@@ -26,8 +26,10 @@
  *   NEIGHBOUR_PFNS entries of each of SHARED_LEAVES leaves while the
  *   range writer marks identity and missing ranges in the rest of the
  *   same leaves: a fill that loses a neighbour's store shows here.
- * - [3Q, 4Q): the range writer's ranges of any size and alignment, whole
- *   leaves and mids turning into sentinels and back.  Readers also step
+ * - [3Q, 4Q): the range writer's ranges of any alignment and of up to
+ *   three leaves (512-entry nodes) or two mids (8-entry nodes): whole
+ *   leaves, and with small nodes whole mids, turn into sentinels and
+ *   back.  Readers also step
  *   range by range over the upper half as the debugfs dump does: every
  *   range must hold at least one pfn.
  */
@@ -42,7 +44,8 @@
 #define ROUND_LEAVES		4
 #define ROUND_OPS		256
 #define LOG_DEPTH		4	/* values kept per pfn */
-#define NEIGHBOUR_PFNS		8	/* of each shared leaf, set one by one */
+/* Of each shared leaf, set one by one; the range writer has the rest. */
+#define NEIGHBOUR_PFNS		min(8UL, P2M_LEAF_PFNS / 2)
 #define SHARED_LEAVES		4
 
 struct pfn_log {
@@ -112,6 +115,8 @@ static int check_lookup(unsigned long pfn)
 	s1 = load_acq(l->started);
 	for (k = d0; k <= s1; k++)
 		legal |= load_rlx(l->val[k % LOG_DEPTH]) == got;
+	/* As a seqlock reader: the slots are read before "started" again. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	s2 = load_acq(l->started);
 	/* A write past s2 may already be overwriting the slot of d0. */
 	if (s2 - d0 >= LOG_DEPTH - 1) {
@@ -250,6 +255,14 @@ static void *neighbour_writer(void *arg)
 static void *range_writer(void *arg)
 {
 	unsigned long seed = (unsigned long)arg, q = tree.max_pfn / 4, n = 0;
+	/*
+	 * Ranges span whole mids where mids are small (8-entry nodes), so
+	 * mids turn into sentinels and back too; with 512-entry nodes a mid
+	 * is 2^18 pfns, too many to log per range, and ranges stay within a
+	 * few leaves.
+	 */
+	unsigned long range_max = P2M_MID_PFNS <= 4096 ? 2 * P2M_MID_PFNS + 1
+						       : 3 * P2M_LEAF_PFNS;
 
 	while (!load_rlx(stop)) {
 		unsigned long pfn, end;
@@ -263,8 +276,7 @@ static void *range_writer(void *arg)
 			end = pfn + 1 + next(&seed) % (base + P2M_LEAF_PFNS - pfn);
 		} else {
 			pfn = 3 * q + next(&seed) % q;
-			end = min(pfn + 1 + next(&seed) % (3 * P2M_LEAF_PFNS),
-				  tree.max_pfn);
+			end = min(pfn + 1 + next(&seed) % range_max, tree.max_pfn);
 		}
 		set_range_logged(pfn, end, next(&seed) % 2);
 		n++;
@@ -294,7 +306,9 @@ int run_threads(unsigned long seconds)
 {
 	pthread_t r[NR_READERS], w[NR_ENTRY_WRITERS], rw, nw;
 	struct timespec ts = { .tv_sec = seconds };
-	unsigned long i, pfns = 4 * P2M_MID_PFNS, lost;
+	/* The whole top with 8-entry nodes; four mids with 512-entry ones. */
+	unsigned long i, pfns = P2M_MID_PFNS <= 4096 ? P2M_TREE_ENTRIES * P2M_MID_PFNS
+						     : 4 * P2M_MID_PFNS, lost;
 	char why[160];
 
 	CHECK(!harness_tree_init(&tree, &mem, pfns), "init");

@@ -11,9 +11,12 @@
 #   them through gntdev (on unpopulated pages), check, unmap;
 # - the balloon, moved down by 4 to 16 MiB and back up, over and over;
 # - the provider giving idle ranges back after 1 ms instead of 1 s, so
-#   give-back races the next allocation.
+#   the range each of the module's bursts needs on top goes back while
+#   the workers go on allocating.
 #
-# Then everything must be back where it started.  Prints "key: value"
+# The provider's counters are sampled 3 s into the run and 2 s before its
+# end, to count fills and give-backs under load only.  Then everything
+# must be back where it started.  Prints "key: value"
 # lines; tools/testing/boot/checks.py (check_stress) decides.
 
 STRESS_SECONDS=30
@@ -106,6 +109,10 @@ stress_test()
 	stress_balloon "$end" >/tmp/stress-balloon.log 2>&1 &
 	pids="$pids $!"
 
+	sleep 3
+	echo "provider_during_first: $(stress_provider)"
+	sleep $((STRESS_SECONDS - 5))
+	echo "provider_during_last: $(stress_provider)"
 	cat /sys/kernel/debug/xen_stress_test/result || rc=1
 	for i in $pids; do
 		wait "$i" || rc=1

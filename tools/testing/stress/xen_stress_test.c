@@ -8,19 +8,24 @@
  * Loading it with seed=S seconds=T starts, for T seconds:
  *
  * - one allocation worker per online CPU: each keeps up to WORKER_SLOTS
- *   allocations of mixed sizes (1 page to 64 MiB) outstanding, taking and freeing them at
- *   random, and sometimes sleeps so that ranges fall idle and the
- *   provider's give-back races the next allocation.  Every page handed
- *   out is checked: a ZONE_DEVICE page, no other holder (an xarray of
- *   every pfn the workers hold), and on x86 PV a P2M entry of
- *   INVALID_P2M_ENTRY from allocation until it is freed;
- * - on x86 PV, a P2M checker that looks up every RAM pfn, over
- *   and over, and random pfns up to the P2M's end: a pfn a worker holds
- *   must read INVALID; a foreign entry must be a ZONE_DEVICE page (a
- *   grant mapping); an identity entry must name its own pfn; any other
- *   MFN must map back to the pfn through Xen's M2P, unless the entry
- *   changed meanwhile (the balloon).
- *
+ *   allocations of mixed sizes outstanding, taking and freeing them at
+ *   random.  For the first STRESS_BURST_MS of every STRESS_PERIOD_MS all
+ *   workers also hold 64 MiB each, more than one range holds, and then
+ *   let it go: the extra range falls idle and is given back while the
+ *   workers go on allocating, so give-back races allocation every
+ *   period.  Every page handed out is checked: a ZONE_DEVICE page, no
+ *   other holder (an xarray of every pfn the workers hold, naming the
+ *   allocation), and on x86 PV a P2M entry of INVALID_P2M_ENTRY from
+ *   allocation until it is freed;
+ * - on x86 PV, a P2M checker that looks up every RAM pfn and every pfn of
+ *   the span the workers' pages came from, over and over: a pfn one
+ *   allocation holds throughout the lookup must read INVALID; a foreign
+ *   entry (a grant mapping, gntself's grants from dom0 to itself) must
+ *   name a frame that Xen's M2P gives to a dom0 RAM pfn mapping it; an
+ *   identity entry must name its own pfn; any other MFN must map back to
+ *   the pfn through the M2P.  Entries that change during the check (the
+ *   balloon, grant maps) are not judged.
+
  * Reading /sys/kernel/debug/xen_stress_test/result waits for the end and
  * prints "key: value" lines; tools/testing/boot/checks.py checks them.
  */
@@ -54,18 +59,16 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 
 #define WORKER_SLOTS	8
 #define STRESS_MAX_WORKERS	16
+#define STRESS_PERIOD_MS	2000
+#define STRESS_BURST_MS		300
+#define STRESS_BIG		(SZ_64M >> PAGE_SHIFT)
 
 /* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
 static const unsigned int stress_sizes[] = { 1, 1, 2, 3, 7, 16, 64, 300, 1024 };
-/*
- * Now and then half a range (64 MiB): the workers then need more than
- * one range at once, and when it goes the extra range idles and is given
- * back while the others keep allocating.
- */
-#define STRESS_BIG	(SZ_64M >> PAGE_SHIFT)
 
 struct stress_slot {
 	unsigned int nr;
+	unsigned long seq;	/* which allocation, in the xarray */
 	struct page **pages;
 };
 
@@ -74,17 +77,24 @@ struct stress_worker {
 	struct rnd_state rnd;
 	unsigned int id;
 	struct stress_slot slot[WORKER_SLOTS];
+	struct stress_slot big;
 };
 
 /* Counters; every wrong answer also prints one line (ratelimited). */
 static atomic_long_t nr_allocs, nr_alloc_pages, nr_frees, nr_alloc_errors;
 static atomic_long_t nr_wrong, nr_lookups, nr_checked, nr_p2m_passes;
+static atomic_long_t nr_held_checked, nr_foreign_checked, nr_bursts;
+static atomic_long_t alloc_seq;
 static atomic_t nr_running;
 
-static DEFINE_XARRAY(stress_held);	/* pfn -> worker id + 1 */
+static DEFINE_XARRAY(stress_held);	/* pfn -> sequence number of its allocation */
+/* The span of pfns the workers were ever handed, for the P2M checker. */
+static DEFINE_SPINLOCK(span_lock);
+static unsigned long span_lo = ULONG_MAX, span_hi;
 static struct stress_worker *workers;
 static unsigned int nr_workers;
 static struct task_struct *checker;
+static unsigned long start;
 static DECLARE_COMPLETION(stress_done);
 static unsigned long deadline;
 static struct dentry *stress_dir;
@@ -100,9 +110,29 @@ static bool stress_pv(void)
 	       !xen_feature(XENFEAT_auto_translated_physmap);
 }
 
-static bool stress_zone_device(unsigned long pfn)
+static void stress_note_span(unsigned long pfn)
 {
-	return pfn_valid(pfn) && is_zone_device_page(pfn_to_page(pfn));
+	if (pfn >= READ_ONCE(span_lo) && pfn <= READ_ONCE(span_hi))
+		return;
+	spin_lock(&span_lock);
+	WRITE_ONCE(span_lo, min(span_lo, pfn));
+	WRITE_ONCE(span_hi, max(span_hi, pfn));
+	spin_unlock(&span_lock);
+}
+
+/* Forget the first @nr pages of @s in the xarray; complain if not ours. */
+static void stress_unrecord(struct stress_slot *s, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		unsigned long pfn = page_to_pfn(s->pages[i]);
+		void *old = xa_erase(&stress_held, pfn);
+
+		if (old != xa_mk_value(s->seq))
+			stress_wrong("pfn %#lx of allocation %lu was not recorded as its own",
+				     pfn, s->seq);
+	}
 }
 
 /* Take and check one allocation of @nr pages into @s. */
@@ -125,6 +155,7 @@ static void stress_alloc(struct stress_worker *w, struct stress_slot *s,
 		s->pages = NULL;
 		return;
 	}
+	s->seq = atomic_long_inc_return(&alloc_seq);
 	for (i = 0; i < nr; i++) {
 		unsigned long pfn = page_to_pfn(s->pages[i]);
 		void *old;
@@ -134,13 +165,20 @@ static void stress_alloc(struct stress_worker *w, struct stress_slot *s,
 		if (stress_pv() && __pfn_to_mfn(pfn) != INVALID_P2M_ENTRY)
 			stress_wrong("pfn %#lx handed out reads %#lx, not INVALID",
 				     pfn, __pfn_to_mfn(pfn));
-		old = xa_store(&stress_held, pfn, xa_mk_value(w->id + 1),
-			       GFP_KERNEL);
-		if (xa_is_err(old))
+		stress_note_span(pfn);
+		old = xa_store(&stress_held, pfn, xa_mk_value(s->seq), GFP_KERNEL);
+		if (xa_is_err(old)) {
+			/* No record, no test: give it all back as it came. */
 			atomic_long_inc(&nr_alloc_errors);
-		else if (old)
-			stress_wrong("pfn %#lx handed to worker %u is held by worker %lu",
-				     pfn, w->id, xa_to_value(old) - 1);
+			stress_unrecord(s, i);
+			xen_free_unpopulated_pages(nr, s->pages);
+			kvfree(s->pages);
+			s->pages = NULL;
+			return;
+		}
+		if (old)
+			stress_wrong("pfn %#lx handed to allocation %lu is held by allocation %lu",
+				     pfn, s->seq, xa_to_value(old));
 	}
 	s->nr = nr;
 	atomic_long_inc(&nr_allocs);
@@ -153,15 +191,12 @@ static void stress_free(struct stress_worker *w, struct stress_slot *s)
 
 	for (i = 0; i < s->nr; i++) {
 		unsigned long pfn = page_to_pfn(s->pages[i]);
-		void *old = xa_erase(&stress_held, pfn);
 
-		if (old != xa_mk_value(w->id + 1))
-			stress_wrong("pfn %#lx freed by worker %u was not its own",
-				     pfn, w->id);
 		if (stress_pv() && __pfn_to_mfn(pfn) != INVALID_P2M_ENTRY)
 			stress_wrong("held pfn %#lx reads %#lx, not INVALID",
 				     pfn, __pfn_to_mfn(pfn));
 	}
+	stress_unrecord(s, s->nr);
 	xen_free_unpopulated_pages(s->nr, s->pages);
 	kvfree(s->pages);
 	s->pages = NULL;
@@ -183,11 +218,18 @@ static int stress_worker_fn(void *data)
 	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
 		u32 r = prandom_u32_state(&w->rnd);
 		struct stress_slot *s = &w->slot[r % WORKER_SLOTS];
+		bool burst = jiffies_to_msecs(jiffies - start) % STRESS_PERIOD_MS <
+			     STRESS_BURST_MS;
 
+		if (burst && !w->big.nr) {
+			stress_alloc(w, &w->big, STRESS_BIG);
+			if (w->id == 0)
+				atomic_long_inc(&nr_bursts);
+		} else if (!burst && w->big.nr) {
+			stress_free(w, &w->big);
+		}
 		if (s->nr)
 			stress_free(w, s);
-		else if ((r >> 8) % 256 == 0)
-			stress_alloc(w, s, STRESS_BIG);
 		else
 			stress_alloc(w, s, stress_sizes[(r >> 8) %
 							ARRAY_SIZE(stress_sizes)]);
@@ -199,63 +241,78 @@ static int stress_worker_fn(void *data)
 	for (i = 0; i < WORKER_SLOTS; i++)
 		if (w->slot[i].nr)
 			stress_free(w, &w->slot[i]);
+	if (w->big.nr)
+		stress_free(w, &w->big);
 	stress_finish_thread();
 	return 0;
 }
 
 #ifdef CONFIG_XEN_PV
 /* Check one pfn's P2M entry against what the workers and Xen say. */
-static void stress_check_pfn(unsigned long pfn)
+static void stress_check_pfn(unsigned long pfn, unsigned long ram_end)
 {
-	unsigned long mfn, back;
-	bool held;
+	unsigned long mfn, frame, back;
+	void *held;
 
 	held = xa_load(&stress_held, pfn);
 	mfn = __pfn_to_mfn(pfn);
 	atomic_long_inc(&nr_lookups);
-	if (held && xa_load(&stress_held, pfn)) {
-		/* Held before and after the lookup: nobody may map it. */
+	if (held && xa_load(&stress_held, pfn) == held) {
+		/* One allocation held it throughout: nobody may map it. */
 		if (mfn != INVALID_P2M_ENTRY)
-			stress_wrong("pfn %#lx held by a worker reads %#lx", pfn, mfn);
+			stress_wrong("pfn %#lx held by allocation %lu reads %#lx",
+				     pfn, xa_to_value(held), mfn);
 		atomic_long_inc(&nr_checked);
+		atomic_long_inc(&nr_held_checked);
 		return;
 	}
 	if (mfn == INVALID_P2M_ENTRY)
 		return;		/* ballooned, a hole, or free in the provider */
-	atomic_long_inc(&nr_checked);
-	if (mfn & FOREIGN_FRAME_BIT) {
-		if (!stress_zone_device(pfn))
-			stress_wrong("foreign pfn %#lx (%#lx) is not an unpopulated page",
-				     pfn, mfn);
-		return;
-	}
 	if (mfn & IDENTITY_FRAME_BIT) {
+		atomic_long_inc(&nr_checked);
 		if ((mfn & ~IDENTITY_FRAME_BIT) != pfn)
 			stress_wrong("identity pfn %#lx reads %#lx", pfn, mfn);
 		return;
 	}
-	back = mfn_to_pfn_no_overrides(mfn);
-	/* The balloon may have changed the entry while Xen's M2P was read. */
+	frame = mfn & ~FOREIGN_FRAME_BIT;
+	back = mfn_to_pfn_no_overrides(frame);
+	if (mfn & FOREIGN_FRAME_BIT) {
+		/* dom0's own frame, granted to itself: its pfn maps it. */
+		if ((back >= ram_end || __pfn_to_mfn(back) != frame) &&
+		    __pfn_to_mfn(pfn) == mfn)
+			stress_wrong("foreign pfn %#lx maps %#lx, not dom0's (M2P: %#lx)",
+				     pfn, frame, back);
+		atomic_long_inc(&nr_checked);
+		atomic_long_inc(&nr_foreign_checked);
+		return;
+	}
+	/* The balloon may have changed the entry while the M2P was read. */
 	if (back != pfn && __pfn_to_mfn(pfn) == mfn)
 		stress_wrong("pfn %#lx reads mfn %#lx, whose M2P entry is %#lx",
 			     pfn, mfn, back);
+	atomic_long_inc(&nr_checked);
 }
 
 static int stress_checker_fn(void *data)
 {
 	/* max_pfn is not exported; high_memory is, and ends at it on x86-64. */
 	unsigned long ram_end = PFN_DOWN(__pa(high_memory - 1)) + 1;
-	unsigned long pfn, end = xen_max_p2m_pfn;
-	struct rnd_state rnd;
+	unsigned long pfn, lo, hi, step;
 
-	prandom_seed_state(&rnd, seed ^ 0x5eed);
 	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
 		for (pfn = 0; pfn < ram_end && time_before(jiffies, deadline); pfn++) {
-			stress_check_pfn(pfn);
-			/* And a random pfn anywhere the P2M reaches. */
-			if (pfn % 16 == 0 && end > ram_end)
-				stress_check_pfn(ram_end + prandom_u32_state(&rnd) %
-						 (end - ram_end));
+			stress_check_pfn(pfn, ram_end);
+			if (pfn % 1024 == 0)
+				cond_resched();
+		}
+		/* Every pfn the workers' pages came from (a sample if huge). */
+		spin_lock(&span_lock);
+		lo = span_lo;
+		hi = span_hi;
+		spin_unlock(&span_lock);
+		step = lo > hi ? 1 : max(1UL, (hi - lo) >> 20);
+		for (pfn = lo; pfn <= hi && time_before(jiffies, deadline); pfn += step) {
+			stress_check_pfn(pfn, ram_end);
 			if (pfn % 1024 == 0)
 				cond_resched();
 		}
@@ -283,15 +340,46 @@ static int stress_result_show(struct seq_file *m, void *v)
 	seq_printf(m, "allocs: %ld\nalloc_pages: %ld\nfrees: %ld\nalloc_errors: %ld\n",
 		   atomic_long_read(&nr_allocs), atomic_long_read(&nr_alloc_pages),
 		   atomic_long_read(&nr_frees), atomic_long_read(&nr_alloc_errors));
+	seq_printf(m, "bursts: %ld\n", atomic_long_read(&nr_bursts));
 	seq_printf(m, "p2m_checker: %s\n", checker ? "yes" : "no");
 	seq_printf(m, "p2m_passes: %ld\nlookups: %ld\nchecked: %ld\n",
 		   atomic_long_read(&nr_p2m_passes), atomic_long_read(&nr_lookups),
 		   atomic_long_read(&nr_checked));
+	seq_printf(m, "held_checked: %ld\nforeign_checked: %ld\n",
+		   atomic_long_read(&nr_held_checked),
+		   atomic_long_read(&nr_foreign_checked));
 	seq_printf(m, "held_at_end: %lu\n", xa_empty(&stress_held) ? 0UL : 1UL);
 	seq_printf(m, "wrong: %ld\n", atomic_long_read(&nr_wrong));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stress_result);
+
+/*
+ * Start a thread and keep a reference to it: its function returns at the
+ * deadline, and stress_exit() must not free the module before the thread
+ * has left it, so it waits with kthread_stop().
+ */
+static struct task_struct *stress_start(int (*fn)(void *), void *data, int id)
+{
+	struct task_struct *t = id < 0 ? kthread_create(fn, data, "xen_stress/p2m") :
+				kthread_create(fn, data, "xen_stress/%d", id);
+
+	if (IS_ERR(t)) {
+		stress_finish_thread();
+		return NULL;
+	}
+	get_task_struct(t);
+	wake_up_process(t);
+	return t;
+}
+
+static void stress_stop(struct task_struct *t)
+{
+	if (!t)
+		return;
+	kthread_stop(t);
+	put_task_struct(t);
+}
 
 static int __init stress_init(void)
 {
@@ -303,26 +391,17 @@ static int __init stress_init(void)
 	workers = kcalloc(nr_workers, sizeof(*workers), GFP_KERNEL);
 	if (!workers)
 		return -ENOMEM;
-	deadline = jiffies + msecs_to_jiffies(seconds * MSEC_PER_SEC);
+	start = jiffies;
+	deadline = start + msecs_to_jiffies(seconds * MSEC_PER_SEC);
 
 	atomic_set(&nr_running, nr_workers + stress_pv());
 	for (i = 0; i < nr_workers; i++) {
 		workers[i].id = i;
 		prandom_seed_state(&workers[i].rnd, seed + i);
-		workers[i].task = kthread_run(stress_worker_fn, &workers[i],
-					      "xen_stress/%u", i);
-		if (IS_ERR(workers[i].task)) {
-			workers[i].task = NULL;
-			stress_finish_thread();
-		}
+		workers[i].task = stress_start(stress_worker_fn, &workers[i], i);
 	}
-	if (stress_pv()) {
-		checker = kthread_run(stress_checker_fn, NULL, "xen_stress/p2m");
-		if (IS_ERR(checker)) {
-			checker = NULL;
-			stress_finish_thread();
-		}
-	}
+	if (stress_pv())
+		checker = stress_start(stress_checker_fn, NULL, -1);
 	stress_dir = debugfs_create_dir("xen_stress_test", NULL);
 	debugfs_create_file("result", 0400, stress_dir, NULL, &stress_result_fops);
 	pr_info("xen_stress_test: seed %lu, %u s, %u workers%s\n", seed, seconds,
@@ -332,9 +411,13 @@ static int __init stress_init(void)
 
 static void __exit stress_exit(void)
 {
+	unsigned int i;
+
 	debugfs_remove_recursive(stress_dir);
-	/* Threads end by themselves at the deadline; wait for them. */
-	wait_for_completion(&stress_done);
+	/* Threads end by themselves at the deadline; wait until they left. */
+	for (i = 0; i < nr_workers; i++)
+		stress_stop(workers[i].task);
+	stress_stop(checker);
 	kfree(workers);
 	xa_destroy(&stress_held);
 }
