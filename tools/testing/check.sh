@@ -80,6 +80,48 @@ boot_layouts()
 	done
 }
 
+# The boots run QEMU on one host thread, so while the x86 layouts boot the
+# other kernels build beside them, one at a time on one job: prebuild
+# NAME ARGS... queues kernel.sh ARGS in the background, and step then
+# waits for it (prebuilt NAME) before running kernel.sh again, which finds
+# nothing left to do.
+PREBUILDS=()
+prebuild()
+{
+	PREBUILDS+=("$1:${*:2}")
+}
+
+start_prebuilds()
+{
+	local p
+
+	[ ${#PREBUILDS[@]} -gt 0 ] || return 0
+	progress "building ${#PREBUILDS[@]} more kernels in the background, beside the boots"
+	(
+		for p in "${PREBUILDS[@]}"; do
+			XENMM_JOBS=1 "$B/build/kernel.sh" ${p#*:} \
+				>"$XENMM_LOGS/prebuild-${p%%:*}.log" 2>&1
+			echo $? >"$XENMM_LOGS/prebuild-${p%%:*}.rc"
+		done
+	) &
+}
+
+# prebuilt NAME: wait until the background build NAME is done, if queued.
+prebuilt()
+{
+	local p
+
+	for p in "${PREBUILDS[@]}"; do
+		[ "${p%%:*}" = "$1" ] || continue
+		[ -f "$XENMM_LOGS/prebuild-$1.rc" ] ||
+			progress "waiting for the background build of $1"
+		while [ ! -f "$XENMM_LOGS/prebuild-$1.rc" ]; do
+			sleep 5
+		done
+	done
+	return 0
+}
+
 # result_lines NAME CMD...: CMD prints PASS/FAIL lines itself; if it fails
 # without printing a FAIL line (it died early), that is a failure too.
 result_lines()
@@ -134,9 +176,17 @@ progress "Xen series: git am on pristine Xen $XEN_SRC_VERSION, form, page-state 
 result_lines xen-series "$B/build/xen-series.sh" --check
 result_lines xen-page-state "$B/xen-page-state/run.sh"
 
+rm -f "$XENMM_LOGS"/prebuild-*.rc
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
+	[ -n "$X86_LAYOUTS" ] && prebuild kernel-debug --variant debug
+	if [ -n "$ARM64_LAYOUTS" ]; then
+		need_pkgs gcc-aarch64-linux-gnu
+		prebuild kernel-arm64 --arch arm64
+		prebuild kernel-arm64-debug --arch arm64 --variant debug
+	fi
+	start_prebuilds
 	progress "KDIR, patch series and lint checks"
 	result_lines kdir "$B/build/test-kdir.sh"
 	result_lines series "$B/build/series.sh" --check
@@ -196,7 +246,8 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	# The debug kernel under our debug Xen: lockdep, atomic-sleep, list,
 	# VM, SLUB and KFENCE checks on, any report fails the boot; each boot
 	# runs the stress test, and the first also the domU test.
-	if [ -n "$oxen" ] && step kernel-debug "$B/build/kernel.sh" --variant debug; then
+	if [ -n "$oxen" ] && prebuilt kernel-debug &&
+	   step kernel-debug "$B/build/kernel.sh" --variant debug; then
 		dout=$(tail -n 1 "$XENMM_LOGS/check-kernel-debug.log.out")
 		record build/kernel-debug 0 "$dout/arch/x86/boot/bzImage"
 		dmods=$("$B/build/modules.sh" "$dout") || die "cannot build the debug test modules"
@@ -210,7 +261,7 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
 		ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
 			die "cannot build the debug domU test's initramfs"
-		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 600)
+		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 900)
 		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
 	fi
 fi
@@ -218,7 +269,7 @@ fi
 # arm64: our cross-built kernel as dom0 of our debug Xen on every arm64
 # layout, and of Debian's arm64 Xen on the first.
 if [ -n "$ARM64_LAYOUTS" ] &&
-   step kernel-arm64 "$B/build/kernel.sh" --arch arm64; then
+   prebuilt kernel-arm64 && step kernel-arm64 "$B/build/kernel.sh" --arch arm64; then
 	aout=$(tail -n 1 "$XENMM_LOGS/check-kernel-arm64.log.out")
 	record build/kernel-arm64 0 "$aout/$(kernel_image arm64)"
 	amods=$("$B/build/modules.sh" "$aout") || die "cannot build the arm64 test modules"
@@ -235,6 +286,7 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 	boot_layouts "$axen" "$aout/$(kernel_image arm64)" "$ainitrd" debian-xen \
 		"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"
 	if [ -n "$oaxen" ] &&
+	   prebuilt kernel-arm64-debug &&
 	   step kernel-arm64-debug "$B/build/kernel.sh" --arch arm64 --variant debug; then
 		adout=$(tail -n 1 "$XENMM_LOGS/check-kernel-arm64-debug.log.out")
 		record build/kernel-arm64-debug 0 "$adout/$(kernel_image arm64)"
@@ -248,6 +300,9 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 	fi
 fi
 
+for p in "${PREBUILDS[@]}"; do
+	prebuilt "${p%%:*}"	# never leave a build running behind us
+done
 echo "stress test seed: $STRESS_SEED (replay: make check STRESS_SEED=$STRESS_SEED)"
 pass=$(grep -c '^PASS' "$RESULTS")
 fail=$(grep -c '^FAIL' "$RESULTS")

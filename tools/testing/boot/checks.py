@@ -610,8 +610,9 @@ DOM0_CHECKS = [
 # domU's /init): dom0's "domu" block holds its own "key: value" lines and
 # the domU's console, each line prefixed "domu| ".
 
-# vcpus of tools/testing/domu/xenmm-{domu,pvh}.cfg.
+# vcpus of tools/testing/domu/xenmm-domu.cfg and xenmm-pvh.cfg.
 DOMU_VCPUS = 2
+PVH_VCPUS = 1
 
 
 def domu_res(res, name="domu"):
@@ -718,6 +719,28 @@ def check_domu_save_restore(res):
                   f"({at} before the restore), 0 wrong words")
 
 
+def check_domu_migrate(res):
+    """Live migration to this host while the domU's scribble writes:
+    every word it wrote before must read back after it (log-dirty)."""
+    kv = dom0_side(res)
+    side = dict(x.split(": ", 1) for x in block(domu_res(res), "domu_side") or []
+                if ": " in x)
+    if kv.get("migrate_rc") != "0":
+        return False, f"xl migrate: rc {kv.get('migrate_rc')} ({kv.get('migrate')})"
+    if kv.get("domid_migrated") in (None, "", kv.get("domid_restored")):
+        return False, (f"domid {kv.get('domid_restored')} before the migration, "
+                       f"{kv.get('domid_migrated')} after")
+    at, rounds = side.get("scribble_round_at_migrate"), side.get("scribble_rounds")
+    if not at or not at.isdigit() or not rounds or not rounds.isdigit() or \
+            int(rounds) < int(at) + 2 or side.get("scribble_wrong") != "0":
+        return False, (f"memory written across the migration: rounds {rounds} "
+                       f"(migrated after {at}), wrong words {side.get('scribble_wrong')}")
+    return True, (f"live migration in {kv.get('migrate_ms')} ms, domid "
+                  f"{kv.get('domid_restored')}->{kv.get('domid_migrated')}, scribble "
+                  f"wrote through it: {rounds} rounds of {side['scribble_mib']} MiB "
+                  f"({at} before it), 0 wrong words")
+
+
 def check_domu_balloon(res):
     kv = dom0_side(res)
     if kv.get("mem_down_rc") != "0" or kv.get("mem_up_rc") != "0":
@@ -757,6 +780,7 @@ DOMU_CHECKS = [
     ("domu-grant", check_domu_grant),
     ("domu-save-restore", check_domu_save_restore),
     ("domu-balloon", check_domu_balloon),
+    ("domu-migrate", check_domu_migrate),
     ("domu-destroy-mapped", check_domu_destroy_mapped),
 ]
 
@@ -785,7 +809,7 @@ def pvh_check(fn):
 
 PVH_CHECKS = [
     ("pvh-boot", check_pvh_boot),
-    ("pvh-smp", pvh_check(lambda d: check_smp(d, DOMU_VCPUS))),
+    ("pvh-smp", pvh_check(lambda d: check_smp(d, PVH_VCPUS))),
     ("pvh-clean-log", pvh_check(check_clean_log)),
     ("pvh-kunit", pvh_check(check_kunit)),
     ("pvh-unpopulated", pvh_check(check_unpopulated)),

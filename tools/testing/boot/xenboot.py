@@ -32,15 +32,17 @@ END = re.compile(r"(?<!\| )@@@XENMM-END (\S+)@@@")
 DONE = re.compile(r"(?<!\| )@@@XENMM-DONE@@@")
 
 # Lines after which the run cannot succeed: stop soon, keep what follows.
+# A domU's console relayed by dom0 ("domu| ", "pvh| ") does not count: its
+# crash fails the domU's checks, not dom0's boot.
 FATAL = [
-    re.compile(r"Kernel panic - not syncing"),
+    re.compile(r"^(?!\w+\| ).*Kernel panic - not syncing"),
     re.compile(r"\(XEN\) Panic on CPU"),
     re.compile(r"\(XEN\) Domain 0 crashed"),
     re.compile(r"\(XEN\) Hardware Dom0 crashed"),
     re.compile(r"\(XEN\) Reboot in"),
     re.compile(r"\(XEN\) Hardware Dom0 halted"),
     re.compile(r"PANIC: early exception"),
-    re.compile(r"kernel BUG at "),
+    re.compile(r"^(?!\w+\| ).*kernel BUG at "),
 ]
 FATAL_GRACE = 3.0
 HALT_AFTER_DONE = re.compile(r"\(XEN\) Hardware Dom0 halted")
