@@ -705,7 +705,7 @@ def check_domu_save_restore(res):
                            if x.startswith("p2m_after_restore:")])
     if not p2m_before or p2m_before != p2m_after:
         return False, f"P2M dump before save {p2m_before}, after restore {p2m_after}"
-    # scribble wrote 32 MiB throughout; two whole rounds after the
+    # scribble wrote 8 MiB throughout; two whole rounds after the
     # restore read back every word it wrote before.
     at, rounds = side.get("scribble_round_at_restore"), side.get("scribble_rounds")
     if not at or not at.isdigit() or not rounds or int(rounds) < int(at) + 2 or \

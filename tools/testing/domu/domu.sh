@@ -39,7 +39,7 @@ domu_wait()
 		fi
 		usleep 200000
 	done
-	echo "timeout: no '$1' from the domU after $2 s"
+	echo "timeout: no '$(echo "$1" | tr -d @)' from the domU after $2 s"
 	return 1
 }
 

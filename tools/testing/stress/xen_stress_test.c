@@ -9,11 +9,12 @@
  *
  * - one allocation worker per online CPU: each keeps up to WORKER_SLOTS
  *   allocations of mixed sizes outstanding, taking and freeing them at
- *   random.  For the first STRESS_BURST_MS of every STRESS_PERIOD_MS all
- *   workers also hold 64 MiB each, more than one range holds, and then
- *   let it go: the extra range falls idle and is given back while the
- *   workers go on allocating, so give-back races allocation every
- *   period.  Every page handed out is checked: a ZONE_DEVICE page, no
+ *   random.  Worker 0 also takes, every STRESS_BIG_EVERY of its steps,
+ *   one page more than a range holds, and lets it go as many steps
+ *   later: that always needs a range more, which then falls idle and is
+ *   given back while the other workers go on allocating, so give-back
+ *   races allocation however slow the machine.  Every page handed out is
+ *   checked: a ZONE_DEVICE page, no
  *   other holder (an xarray of every pfn the workers hold, naming the
  *   allocation), and on x86 PV a P2M entry of INVALID_P2M_ENTRY from
  *   allocation until it is freed;
@@ -40,8 +41,8 @@
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
+#include <linux/mmzone.h>
 #include <linux/seq_file.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -59,9 +60,10 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 
 #define WORKER_SLOTS	8
 #define STRESS_MAX_WORKERS	16
-#define STRESS_PERIOD_MS	2000
-#define STRESS_BURST_MS		300
-#define STRESS_BIG		(SZ_64M >> PAGE_SHIFT)
+/* One page more than a range (a memory section) holds. */
+#define STRESS_BIG		(PAGES_PER_SECTION + 1)
+#define STRESS_BIG_EVERY	16
+#define STRESS_HOT_PFNS		256
 
 /* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
 static const unsigned int stress_sizes[] = { 1, 1, 2, 3, 7, 16, 64, 300, 1024 };
@@ -94,7 +96,6 @@ static unsigned long span_lo = ULONG_MAX, span_hi;
 static struct stress_worker *workers;
 static unsigned int nr_workers;
 static struct task_struct *checker;
-static unsigned long start;
 static DECLARE_COMPLETION(stress_done);
 static unsigned long deadline;
 static struct dentry *stress_dir;
@@ -215,18 +216,19 @@ static int stress_worker_fn(void *data)
 	struct stress_worker *w = data;
 	unsigned int i;
 
+	unsigned long step = 0;
+
 	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
 		u32 r = prandom_u32_state(&w->rnd);
 		struct stress_slot *s = &w->slot[r % WORKER_SLOTS];
-		bool burst = jiffies_to_msecs(jiffies - start) % STRESS_PERIOD_MS <
-			     STRESS_BURST_MS;
 
-		if (burst && !w->big.nr) {
-			stress_alloc(w, &w->big, STRESS_BIG);
-			if (w->id == 0)
+		if (w->id == 0 && ++step % STRESS_BIG_EVERY == 0) {
+			if (w->big.nr) {
+				stress_free(w, &w->big);
+			} else {
+				stress_alloc(w, &w->big, STRESS_BIG);
 				atomic_long_inc(&nr_bursts);
-		} else if (!burst && w->big.nr) {
-			stress_free(w, &w->big);
+			}
 		}
 		if (s->nr)
 			stress_free(w, s);
@@ -302,6 +304,15 @@ static int stress_checker_fn(void *data)
 	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
 		for (pfn = 0; pfn < ram_end && time_before(jiffies, deadline); pfn++) {
 			stress_check_pfn(pfn, ram_end);
+			/*
+			 * The pool hands out its lowest free pages first, so
+			 * the grant loops' pages, mapped for a moment at a
+			 * time, are near the start of the span: look there
+			 * often, or the foreign case is never seen.
+			 */
+			if (pfn % 64 == 0 && READ_ONCE(span_lo) <= READ_ONCE(span_hi))
+				stress_check_pfn(READ_ONCE(span_lo) + pfn / 64 % STRESS_HOT_PFNS,
+						 ram_end);
 			if (pfn % 1024 == 0)
 				cond_resched();
 		}
@@ -391,8 +402,7 @@ static int __init stress_init(void)
 	workers = kcalloc(nr_workers, sizeof(*workers), GFP_KERNEL);
 	if (!workers)
 		return -ENOMEM;
-	start = jiffies;
-	deadline = start + msecs_to_jiffies(seconds * MSEC_PER_SEC);
+	deadline = jiffies + msecs_to_jiffies(seconds * MSEC_PER_SEC);
 
 	atomic_set(&nr_running, nr_workers + stress_pv());
 	for (i = 0; i < nr_workers; i++) {
