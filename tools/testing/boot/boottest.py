@@ -158,6 +158,7 @@ def test(args):
                            log_path(layout, args.tag), args.timeout,
                            args.xen_extra, linux_extra)
         chosen = {"default": None, "domu": checks.DOMU_CHECKS,
+                  "dom0-domu": checks.DOM0_CHECKS + checks.DOMU_CHECKS,
                   "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
                   checks.PVH_CHECKS}[args.checks]
         if args.series:
@@ -265,7 +266,7 @@ def main():
             p.add_argument("--layouts", required=True)
             p.add_argument("--results")
             p.add_argument("--tag", default="test")
-            p.add_argument("--checks", choices=("default", "domu", "all"),
+            p.add_argument("--checks", choices=("default", "domu", "dom0-domu", "all"),
                            default="default")
             p.add_argument("--series", action="store_true",
                            help="also check what our Xen series promises "
