@@ -310,8 +310,8 @@ static int stress_checker_fn(void *data)
 			 * time, are near the start of the span: look there
 			 * often, or the foreign case is never seen.
 			 */
-			if (pfn % 64 == 0 && READ_ONCE(span_lo) <= READ_ONCE(span_hi))
-				stress_check_pfn(READ_ONCE(span_lo) + pfn / 64 % STRESS_HOT_PFNS,
+			if (pfn % 16 == 0 && READ_ONCE(span_lo) <= READ_ONCE(span_hi))
+				stress_check_pfn(READ_ONCE(span_lo) + pfn / 16 % STRESS_HOT_PFNS,
 						 ram_end);
 			if (pfn % 1024 == 0)
 				cond_resched();
