@@ -251,7 +251,7 @@ xenmm_lock()
 	fi
 	echo "pid $$ ($(basename "$0")) of $XENMM_TOP, since $(date +%T)" >"$lock.owner"
 	export XENMM_LOCK_HELD=$$
-	# Test hook (tools/testing/build/test-concurrent.sh): hold the lock a
+	# Test hook (the concurrent-checkouts case of test-kdir.sh): hold the lock a
 	# while, so that two runs surely overlap.
 	[ -n "$XENMM_TEST_HOLD_LOCK" ] && sleep "$XENMM_TEST_HOLD_LOCK"
 	return 0
