@@ -30,7 +30,7 @@ def check_stress(res):
     need = ("seed", "workers", "allocs", "frees", "alloc_errors", "wrong",
             "held_at_end", "lookups", "checked", "balloon_moves",
             "balloon_timeouts", "balloon_start_kb", "balloon_end_kb",
-            "stress_elapsed_s", "vcpus")
+            "stress_elapsed_s", "vcpus", "start_errors")
     missing = [k for k in need if num(kv, k) is None]
     loops = [i for i in (1, 2) if num(kv, f"gnt{i} loop_rounds") is not None]
     if missing or len(loops) != 2:
@@ -46,6 +46,11 @@ def check_stress(res):
         problems.append(f"{kv['alloc_errors']} allocations failed")
     if num(kv, "allocs") == 0 or num(kv, "allocs") != num(kv, "frees"):
         problems.append(f"{kv['allocs']} allocations, {kv['frees']} frees")
+    if num(kv, "start_errors"):
+        problems.append(f"{kv['start_errors']} of the module's threads did not start")
+    at_first = kv.get("running_at_first", "").split(" of ")
+    if len(at_first) != 2 or at_first[0] != at_first[1] or not at_first[0].isdigit():
+        problems.append(f"module threads running 3 s in: {kv.get('running_at_first')}")
     if num(kv, "held_at_end"):
         problems.append("pages still held by the workers at the end")
     if kv.get("p2m_checker") == "yes" and (num(kv, "checked") == 0 or

@@ -14,9 +14,11 @@
 #   the range each of the module's bursts needs on top goes back while
 #   the workers go on allocating.
 #
-# The provider's counters are sampled 3 s into the run and 2 s before its
-# end, to count fills and give-backs under load only.  Then everything
-# must be back where it started.  Prints "key: value"
+# The provider's counters are sampled 3 s into the run and then every
+# second while all of the module's threads still run (its debugfs
+# "running"); the last such sample ends the window that counts fills and
+# give-backs under load.  Then everything must be back where it started.
+# Prints "key: value"
 # lines; tools/testing/boot/checks.py (check_stress) decides.
 
 STRESS_SECONDS=30
@@ -24,6 +26,7 @@ STRESS_GNT_LOOPS=2
 STRESS_STATS=/sys/kernel/debug/xen/unpopulated
 STRESS_DELAY=/sys/module/unpopulated_alloc/parameters/reclaim_delay_ms
 STRESS_BALLOON=/sys/devices/system/xen_memory/xen_memory0
+STRESS_RUNNING=/sys/kernel/debug/xen_stress_test/running
 
 # stress_next: the next value of the shell's own seeded generator.
 stress_next()
@@ -85,7 +88,7 @@ stress_balloon()
 
 stress_test()
 {
-	local seed before after delay end i pids= rc=0
+	local seed before after delay end i pids= rc=0 threads sample last
 
 	seed=$(sed -n 's/.*xenmm\.stress=\([0-9]*\).*/\1/p' /proc/cmdline)
 	[ -n "$seed" ] || { echo "no seed: want xenmm.stress=SEED"; return 1; }
@@ -109,10 +112,18 @@ stress_test()
 	stress_balloon "$end" >/tmp/stress-balloon.log 2>&1 &
 	pids="$pids $!"
 
+	threads=$(cat "$STRESS_RUNNING")
 	sleep 3
 	echo "provider_during_first: $(stress_provider)"
-	sleep $((STRESS_SECONDS - 5))
-	echo "provider_during_last: $(stress_provider)"
+	echo "running_at_first: $(cat "$STRESS_RUNNING") of $threads"
+	# A sample counts only if every thread still ran after it was taken.
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+		sample=$(stress_provider)
+		[ "$(cat "$STRESS_RUNNING")" = "$threads" ] || break
+		last=$sample
+		sleep 1
+	done
+	echo "provider_during_last: $last"
 	cat /sys/kernel/debug/xen_stress_test/result || rc=1
 	for i in $pids; do
 		wait "$i" || rc=1

@@ -11,9 +11,10 @@
  *   allocations of mixed sizes outstanding, taking and freeing them at
  *   random.  Worker 0 also takes, every STRESS_BIG_EVERY of its steps,
  *   one page more than a range holds, and lets it go as many steps
- *   later: that always needs a range more, which then falls idle and is
- *   given back while the other workers go on allocating, so give-back
- *   races allocation however slow the machine.  Every page handed out is
+ *   later, then pauses STRESS_BIG_PAUSE_MS: that always needs a range
+ *   more, which then falls idle and is given back while the other
+ *   workers go on allocating, so give-back races allocation however slow
+ *   the machine.  Every page handed out is
  *   checked: a ZONE_DEVICE page, no
  *   other holder (an xarray of every pfn the workers hold, naming the
  *   allocation), and on x86 PV a P2M entry of INVALID_P2M_ENTRY from
@@ -63,6 +64,7 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 /* One page more than a range (a memory section) holds. */
 #define STRESS_BIG		(PAGES_PER_SECTION + 1)
 #define STRESS_BIG_EVERY	16
+#define STRESS_BIG_PAUSE_MS	20
 #define STRESS_HOT_PFNS		256
 
 /* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
@@ -87,7 +89,8 @@ static atomic_long_t nr_allocs, nr_alloc_pages, nr_frees, nr_alloc_errors;
 static atomic_long_t nr_wrong, nr_lookups, nr_checked, nr_p2m_passes;
 static atomic_long_t nr_held_checked, nr_foreign_checked, nr_bursts;
 static atomic_long_t alloc_seq;
-static atomic_t nr_running;
+/* Threads still before their deadline (debugfs "running"), threads not started. */
+static atomic_t nr_running, nr_start_errors;
 
 static DEFINE_XARRAY(stress_held);	/* pfn -> sequence number of its allocation */
 /* The span of pfns the workers were ever handed, for the P2M checker. */
@@ -214,9 +217,8 @@ static void stress_finish_thread(void)
 static int stress_worker_fn(void *data)
 {
 	struct stress_worker *w = data;
-	unsigned int i;
-
 	unsigned long step = 0;
+	unsigned int i;
 
 	while (time_before(jiffies, deadline) && !kthread_should_stop()) {
 		u32 r = prandom_u32_state(&w->rnd);
@@ -225,6 +227,12 @@ static int stress_worker_fn(void *data)
 		if (w->id == 0 && ++step % STRESS_BIG_EVERY == 0) {
 			if (w->big.nr) {
 				stress_free(w, &w->big);
+				/*
+				 * Pause past the provider's 1 ms reclaim
+				 * delay: the range the burst needed can go
+				 * back while the other workers allocate.
+				 */
+				msleep(STRESS_BIG_PAUSE_MS);
 			} else {
 				stress_alloc(w, &w->big, STRESS_BIG);
 				atomic_long_inc(&nr_bursts);
@@ -353,6 +361,7 @@ static int stress_result_show(struct seq_file *m, void *v)
 		   atomic_long_read(&nr_frees), atomic_long_read(&nr_alloc_errors));
 	seq_printf(m, "bursts: %ld\n", atomic_long_read(&nr_bursts));
 	seq_printf(m, "p2m_checker: %s\n", checker ? "yes" : "no");
+	seq_printf(m, "start_errors: %d\n", atomic_read(&nr_start_errors));
 	seq_printf(m, "p2m_passes: %ld\nlookups: %ld\nchecked: %ld\n",
 		   atomic_long_read(&nr_p2m_passes), atomic_long_read(&nr_lookups),
 		   atomic_long_read(&nr_checked));
@@ -376,6 +385,7 @@ static struct task_struct *stress_start(int (*fn)(void *), void *data, int id)
 				kthread_create(fn, data, "xen_stress/%d", id);
 
 	if (IS_ERR(t)) {
+		atomic_inc(&nr_start_errors);
 		stress_finish_thread();
 		return NULL;
 	}
@@ -414,6 +424,7 @@ static int __init stress_init(void)
 		checker = stress_start(stress_checker_fn, NULL, -1);
 	stress_dir = debugfs_create_dir("xen_stress_test", NULL);
 	debugfs_create_file("result", 0400, stress_dir, NULL, &stress_result_fops);
+	debugfs_create_atomic_t("running", 0400, stress_dir, &nr_running);
 	pr_info("xen_stress_test: seed %lu, %u s, %u workers%s\n", seed, seconds,
 		nr_workers, checker ? " and a P2M checker" : "");
 	return 0;
