@@ -97,6 +97,9 @@ start_prebuilds()
 
 	[ ${#PREBUILDS[@]} -gt 0 ] || return 0
 	progress "building ${#PREBUILDS[@]} more kernels in the background, beside the boots"
+	# In a process group of their own (job control on for this one job),
+	# so that stop_prebuilds can end all of them at once.
+	set -m
 	(
 		for p in "${PREBUILDS[@]}"; do
 			XENMM_JOBS=1 "$B/build/kernel.sh" ${p#*:} \
@@ -104,6 +107,18 @@ start_prebuilds()
 			echo $? >"$XENMM_LOGS/prebuild-${p%%:*}.rc"
 		done
 	) &
+	PREBUILD_PID=$!
+	set +m
+	# A run that dies must not leave them building (and holding the
+	# cache's lock, which they inherited) behind it.
+	trap stop_prebuilds EXIT
+}
+
+stop_prebuilds()
+{
+	[ -n "$PREBUILD_PID" ] && kill -0 "$PREBUILD_PID" 2>/dev/null || return 0
+	echo "xenmm: stopping the background kernel builds" >&2
+	kill -TERM -- "-$PREBUILD_PID" 2>/dev/null
 }
 
 # prebuilt NAME: wait until the background build NAME is done, if queued.
