@@ -18,7 +18,9 @@
  *                                several at once)
  *
  * gntalloc allocates a page and grants it to domain 0; gntdev maps that
- * grant.  The mapping exercises set_foreign_p2m_mapping() and
+ * grant.  The self test also asks gntdev for a map whose result it cannot
+ * write back (the ioctl's argument is read-only): gntdev must fail it with
+ * EFAULT and drop the map, giving its unpopulated page back at once.  The mapping exercises set_foreign_p2m_mapping() and
  * clear_foreign_p2m_mapping() in the P2M, and gntdev takes the pages it
  * maps into from unpopulated-alloc (xen_alloc_p2m_entry()), so
  * /proc/iomem shows "Xen scratch" while the mapping exists.
@@ -252,6 +254,69 @@ static int self_round(int ga, int gd, int n, const char *show)
 	return bad;
 }
 
+#define UNPOP_STATS "/sys/kernel/debug/xen/unpopulated"
+
+/* The provider's pages in use, or -1. */
+static long unpop_in_use(void)
+{
+	char line[256];
+	FILE *f = fopen(UNPOP_STATS, "r");
+	long free_pages, used = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pages: %ld free, %ld in use", &free_pages, &used) == 2)
+			break;
+	fclose(f);
+	return used;
+}
+
+/*
+ * Map a grant with the ioctl's argument in a read-only page: gntdev reads
+ * the request, builds the map, and then cannot copy the map's index back.
+ * It must return EFAULT and free the map there and then (with gntdev
+ * still open, so a map left on its list would still hold its page).
+ * Returns 0 if so.
+ */
+static int efault_round(int ga, int gd)
+{
+	struct ioctl_gntalloc_alloc_gref alloc = {
+		.domid = 0, .flags = GNTALLOC_FLAG_WRITABLE, .count = 1,
+	};
+	struct ioctl_gntalloc_dealloc_gref dealloc = { .count = 1 };
+	struct ioctl_gntdev_map_grant_ref *map;
+	long before, after;
+	int ret, err;
+
+	if (ioctl(ga, IOCTL_GNTALLOC_ALLOC_GREF, &alloc))
+		return fail("IOCTL_GNTALLOC_ALLOC_GREF");
+	map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return fail("mmap anonymous");
+	map->count = 1;
+	map->refs[0].domid = 0;
+	map->refs[0].ref = alloc.gref_ids[0];
+	if (mprotect(map, PAGE, PROT_READ))
+		return fail("mprotect");
+	before = unpop_in_use();
+	ret = ioctl(gd, IOCTL_GNTDEV_MAP_GRANT_REF, map);
+	err = errno;
+	after = unpop_in_use();
+	printf("efault_map: ioctl %d, errno %s, provider pages in use %ld before, %ld after\n",
+	       ret, ret ? strerror(err) : "none", before, after);
+	munmap(map, PAGE);
+	dealloc.index = alloc.index;
+	if (ioctl(ga, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc))
+		return fail("IOCTL_GNTALLOC_DEALLOC_GREF");
+	if (ret != -1 || err != EFAULT || before < 0 || after != before) {
+		printf("efault: bad\n");
+		return 1;
+	}
+	printf("efault: ok\n");
+	return 0;
+}
+
 static int open_gnt(int *ga, int *gd)
 {
 	*ga = open("/dev/xen/gntalloc", O_RDWR);
@@ -272,6 +337,8 @@ static int self_test(void)
 	if (bad < 0)
 		return 1;
 	printf("pattern: %s (%d words differ)\n", bad ? "bad" : "ok", bad);
+	if (efault_round(ga, gd))
+		bad = 1;
 	close(gd);
 	close(ga);
 	show_iomem("after");
