@@ -98,7 +98,9 @@ start_prebuilds()
 	[ ${#PREBUILDS[@]} -gt 0 ] || return 0
 	progress "building ${#PREBUILDS[@]} more kernels in the background, beside the boots"
 	# In a process group of their own (job control on for this one job),
-	# so that stop_prebuilds can end all of them at once.
+	# so that stop_prebuilds can end all of them at once; input from
+	# /dev/null, as without job control, so that nothing in them can
+	# stop the group waiting for the terminal.
 	set -m
 	(
 		for p in "${PREBUILDS[@]}"; do
@@ -106,7 +108,7 @@ start_prebuilds()
 				>"$XENMM_LOGS/prebuild-${p%%:*}.log" 2>&1
 			echo $? >"$XENMM_LOGS/prebuild-${p%%:*}.rc"
 		done
-	) &
+	) </dev/null &
 	PREBUILD_PID=$!
 	set +m
 	# A run that dies must not leave them building (and holding the

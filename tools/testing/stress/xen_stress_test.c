@@ -89,7 +89,10 @@ static atomic_long_t nr_allocs, nr_alloc_pages, nr_frees, nr_alloc_errors;
 static atomic_long_t nr_wrong, nr_lookups, nr_checked, nr_p2m_passes;
 static atomic_long_t nr_held_checked, nr_foreign_checked, nr_bursts;
 static atomic_long_t alloc_seq;
-/* Threads still before their deadline (debugfs "running"), threads not started. */
+/*
+ * Threads not yet done (debugfs "running"): a worker counts until it has
+ * freed all it held after its deadline.  And threads that did not start.
+ */
 static atomic_t nr_running, nr_start_errors;
 
 static DEFINE_XARRAY(stress_held);	/* pfn -> sequence number of its allocation */
