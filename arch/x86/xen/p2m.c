@@ -596,6 +596,8 @@ static void p2m_unmap_failed_grant(struct gnttab_map_grant_ref *map,
  *
  * Each successfully mapped page's pfn gets FOREIGN_FRAME(mfn).  If the P2M
  * cannot take it, the mapping is undone and its status set to an error.
+ * An auto-translated guest (PVH, HVM) has no P2M of ours: Xen keeps its
+ * physmap, and there is nothing to record.
  *
  * Return: 0, or the grant table hypercall's error for @kmap_ops.
  */
@@ -605,6 +607,9 @@ int set_foreign_p2m_mapping(struct gnttab_map_grant_ref *map_ops,
 {
 	unsigned int i;
 	int ret;
+
+	if (xen_feature(XENFEAT_auto_translated_physmap))
+		return 0;
 
 	if (kmap_ops) {
 		ret = HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref,
@@ -646,6 +651,8 @@ int set_foreign_p2m_mapping(struct gnttab_map_grant_ref *map_ops,
  * @pages:      the pages
  * @count:      number of operations
  *
+ * Nothing to do on an auto-translated guest, as for set_foreign_p2m_mapping().
+ *
  * Return: 0; -EINVAL if a page held no foreign mapping; or the grant
  * table hypercall's error.
  */
@@ -655,6 +662,9 @@ int clear_foreign_p2m_mapping(struct gnttab_unmap_grant_ref *unmap_ops,
 {
 	unsigned int i;
 	int ret = 0;
+
+	if (xen_feature(XENFEAT_auto_translated_physmap))
+		return 0;
 
 	for (i = 0; i < count; i++) {
 		unsigned long pfn = page_to_pfn(pages[i]);

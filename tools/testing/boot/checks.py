@@ -811,6 +811,18 @@ def check_pvh_boot(res):
                   f"created in {kv.get('pvh_create_ms')} ms on virt_caps {kv.get('virt_caps')}")
 
 
+def check_pvh_dom0_grant(d):
+    """The PVH domU mapped dom0's grant through gntdev and read it back."""
+    lines = block(d, "dom0_grant") or []
+    rc = [x for x in d["blocks"].get("dom0_grant", []) if x.startswith("@@@XENMM-RC ")]
+    said = dict(x.split(": ", 1) for x in lines if ": " in x)
+    if rc != ["@@@XENMM-RC 0@@@"] or not said.get("map_pattern", "").startswith("ok ") or \
+            "map_unmapped" not in said:
+        return False, "; ".join(lines[-4:]) or "no dom0_grant block"
+    return True, (f"dom0's grant refs {said.get('dom0_refs')} mapped through gntdev, "
+                  f"pattern {said['map_pattern']}, unmapped")
+
+
 def pvh_check(fn):
     """Run a check on the PVH domU's own output."""
     def check(res):
@@ -826,6 +838,7 @@ PVH_CHECKS = [
     ("pvh-smp", pvh_check(lambda d: check_smp(d, PVH_VCPUS))),
     ("pvh-clean-log", pvh_check(check_clean_log)),
     ("pvh-kunit", pvh_check(check_kunit)),
+    ("pvh-dom0-grant", pvh_check(check_pvh_dom0_grant)),
     ("pvh-unpopulated", pvh_check(check_unpopulated)),
 ]
 

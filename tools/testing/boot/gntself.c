@@ -11,6 +11,10 @@
  *                                unmap
  *   gntself hold DOMID REF...    the same, but keep the mapping until
  *                                SIGTERM, then unmap
+ *   gntself xsread PATH SECONDS  print xenstore's PATH (relative to our own
+ *                                domain's directory), waiting up to
+ *                                SECONDS for it to exist (a domU has no
+ *                                xenstore tools of its own)
  *   gntself loop SECONDS SEED    the self test over and over for SECONDS,
  *                                1 to MAX_REFS pages at a time, chosen
  *                                from SEED; prints how many rounds, pages
@@ -174,6 +178,79 @@ static int map_refs(int domid, int n, char **refs, int hold)
 	return bad ? 1 : 0;
 }
 
+/* The xenstore wire protocol (xen/include/public/io/xs_wire.h). */
+#define XS_READ		2
+#define XS_ERROR	16
+
+struct xs_msg {
+	uint32_t type;
+	uint32_t req_id;
+	uint32_t tx_id;
+	uint32_t len;
+};
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t got = read(fd, p, len);
+
+		if (got <= 0)
+			return -1;
+		p += got;
+		len -= got;
+	}
+	return 0;
+}
+
+/* One XS_READ of @path through /dev/xen/xenbus; 1 and @val if it exists. */
+static int xs_read_once(const char *path, char *val, size_t size)
+{
+	struct xs_msg req = { .type = XS_READ, .req_id = 1 }, rsp;
+	char buf[sizeof(req) + 256];
+	int fd, ret = -1;
+
+	req.len = strlen(path) + 1;
+	if (req.len > sizeof(buf) - sizeof(req) || size == 0)
+		return -1;
+	memcpy(buf, &req, sizeof(req));
+	memcpy(buf + sizeof(req), path, req.len);
+	fd = open("/dev/xen/xenbus", O_RDWR);
+	if (fd < 0)
+		return fail("open /dev/xen/xenbus"), -1;
+	if (write(fd, buf, sizeof(req) + req.len) != (ssize_t)(sizeof(req) + req.len) ||
+	    read_all(fd, &rsp, sizeof(rsp)) || rsp.len >= size ||
+	    read_all(fd, val, rsp.len))
+		goto out;
+	val[rsp.len] = '\0';
+	ret = rsp.type == XS_READ;
+out:
+	close(fd);
+	return ret;
+}
+
+static int xs_read(const char *path, unsigned int seconds)
+{
+	time_t end = time(NULL) + seconds;
+	char val[1024];
+	int ret;
+
+	for (;;) {
+		ret = xs_read_once(path, val, sizeof(val));
+		if (ret < 0)
+			return printf("error: xenstore read of %s failed\n", path), 1;
+		if (ret == 1) {
+			printf("%s\n", val);
+			return 0;
+		}
+		if (time(NULL) >= end)
+			return printf("error: xenstore %s: %s after %u s\n", path, val,
+				      seconds), 1;
+		usleep(200000);
+	}
+}
+
 static int self_test(void);
 static int loop(unsigned int seconds, unsigned long seed);
 
@@ -189,7 +266,9 @@ int main(int argc, char **argv)
 				!strcmp(argv[1], "hold"));
 	if (argc == 4 && !strcmp(argv[1], "loop"))
 		return loop(atoi(argv[2]), strtoul(argv[3], NULL, 0));
-	fprintf(stderr, "usage: gntself [offer DOMID N | map|hold DOMID REF... | loop SECONDS SEED]\n");
+	if (argc == 4 && !strcmp(argv[1], "xsread"))
+		return xs_read(argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: gntself [offer DOMID N | map|hold DOMID REF... | loop SECONDS SEED | xsread PATH SECONDS]\n");
 	return 2;
 }
 

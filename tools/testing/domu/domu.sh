@@ -167,12 +167,12 @@ domu_test()
 }
 
 # A PVH domU (no P2M in the guest) takes unpopulated pages from its own
-# memory map's gaps.  Xen runs PVH only with HAP or shadow paging: QEMU's
-# TCG has no NPT and Debian's Xen is built without shadow paging, so only
-# the Xen make xen builds can.  Its console is relayed prefixed "pvh| ".
+# memory map's gaps.  Xen runs PVH only with HAP or shadow paging: the
+# harness gives QEMU's CPU nested paging (NPT), so Xen uses HAP.  Its
+# console is relayed prefixed "pvh| ".
 pvh_test()
 {
-	local log=/var/log/xen/console/guest-xenmm-pvh.log caps i rc=0
+	local log=/var/log/xen/console/guest-xenmm-pvh.log caps i rc=0 id offer refs
 
 	caps=$(timeout 10 "$XL" info | sed -n 's/^virt_caps *: *//p')
 	echo "virt_caps: $caps"
@@ -180,7 +180,22 @@ pvh_test()
 	*" hap "*|*" shadow "*) ;;
 	*) echo "pvh: not run, this Xen has neither hap nor shadow paging"; return 0 ;;
 	esac
-	domu_time pvh_create timeout 120 "$XL" create /etc/xen/xenmm-pvh.cfg || return 1
+	# Created paused: dom0 grants it two pages and leaves their refs in
+	# its xenstore directory for it to map (tools/testing/boot/init,
+	# pvh_map_dom0_grant), then lets it run.
+	domu_time pvh_create timeout 120 "$XL" create -p /etc/xen/xenmm-pvh.cfg || return 1
+	id=$(timeout 10 "$XL" domid xenmm-pvh)
+	/bin/gntself offer "$id" 2 >/tmp/pvh-offer.log 2>&1 &
+	offer=$!
+	for i in $(seq 100); do
+		grep -q '^offer_refs:' /tmp/pvh-offer.log && break
+		usleep 100000
+	done
+	refs=$(sed -n 's/^offer_refs: *//p' /tmp/pvh-offer.log)
+	echo "pvh_offer_refs: $refs"
+	[ -n "$refs" ] && timeout 10 xenstore-write "/local/domain/$id/data/xenmm-grant" "$refs" ||
+		{ echo "pvh: cannot offer it dom0's grant"; rc=1; }
+	timeout 10 "$XL" unpause xenmm-pvh || rc=1
 	# By the clock, 180 s at most: a PVH domU that hangs must fail its own
 	# checks, not take dom0's past the harness's deadline.
 	i=$(($(cut -d. -f1 /proc/uptime) + 180))
@@ -190,6 +205,9 @@ pvh_test()
 	done
 	grep -q '@@@XENMM-DONE@@@' "$log" || { echo "timeout: no DONE from the PVH domU"; rc=1; }
 	timeout 10 "$XL" destroy xenmm-pvh 2>/dev/null
+	kill "$offer"
+	wait "$offer"
+	sed 's/^/pvh_offer: /' /tmp/pvh-offer.log
 	tr -d '\r' <"$log" | sed 's/^/pvh| /'
 	return $rc
 }
