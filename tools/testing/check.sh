@@ -230,8 +230,8 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	# Our Xen: Debian's source with xen/patches/, CONFIG_DEBUG=y (ASSERTs
 	# on), on every layout, with the series' own checks.  The first
 	# layout also runs the domU test (xl create, grants, save/restore,
-	# mem-set, destroy while mapped) and a PVH domU, which needs the
-	# shadow paging Debian's binary lacks.
+	# mem-set, live migration, which needs the shadow paging Debian's
+	# binary lacks, destroy while mapped) and a PVH domU.
 	if [ -n "$first" ] &&
 	   step xen-debug-x86_64 "$B/build/xen.sh" --arch x86_64 --flavour source; then
 		oxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-x86_64.log.out")
@@ -278,8 +278,8 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
 		ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
 			die "cannot build the debug domU test's initramfs"
-		# The PV domU only: under the debug kernel a PVH domU on
-		# shadow paging takes minutes more than the 15 a run may.
+		# The PV domU only: under the debug kernel a PVH domU
+		# takes minutes more than the 15 a run may.
 		BOOT_OPTS=(--series --checks dom0-domu --linux-extra "xenmm.domu xenmm.nopvh"
 			   --timeout 900)
 		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
