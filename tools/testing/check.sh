@@ -278,8 +278,9 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
 		ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
 			die "cannot build the debug domU test's initramfs"
-		# The PV domU only: under the debug kernel a PVH domU
-		# takes minutes more than the 15 a run may.
+		# The PV domU only: under the debug kernel a PVH domU took
+		# minutes more than the 15 a run may (on shadow paging; not
+		# measured on HAP yet).
 		BOOT_OPTS=(--series --checks dom0-domu --linux-extra "xenmm.domu xenmm.nopvh"
 			   --timeout 900)
 		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
