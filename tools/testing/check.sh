@@ -242,7 +242,7 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
 		dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
 			die "cannot build the domU test's initramfs"
-		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 400)
+		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 600)
 		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
 		# The same Xen padded to end one page past a 2 MiB boundary.
 		pout=$("$B/build/xen-padded.sh" 2>"$XENMM_LOGS/check-xen-padded.err")

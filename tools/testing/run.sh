@@ -51,4 +51,4 @@ progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"
 python3 "$B/boot/boottest.py" show --layout "$LAYOUT" --xen "$xen" \
 	--kernel "$out/$(kernel_image "$arch")" --initrd "$initrd" \
 	--linux-extra "$linux_extra${STRESS:+ xenmm.stress=$STRESS}" \
-	${linux_extra:+--timeout 300} ${STRESS:+--timeout 300}
+	${linux_extra:+--timeout 600} ${STRESS:+--timeout 300}

@@ -168,22 +168,25 @@ domu_test()
 }
 
 # A PVH domU (no P2M in the guest) takes unpopulated pages from its own
-# memory map's gaps.  Xen runs PVH only with HAP or shadow paging: the
-# harness gives QEMU's CPU nested paging (NPT), so Xen uses HAP.  Its
-# console is relayed prefixed "pvh| ".
-pvh_test()
-{
-	local log=/var/log/xen/console/guest-xenmm-pvh.log caps i rc=0 id offer refs
+# memory map's gaps.  Xen runs PVH only with HAP or shadow paging: QEMU's
+# qemu64 CPU has no NPT (XENMM_X86_CPU can add it) and Debian's Xen is
+# built without shadow paging, so only the Xen make xen builds can here.
+# Its console is relayed prefixed "pvh| ".
+# The panic PVH guests hit now and then under TCG, upstream's code as
+# well as ours (Documentation/xen/testing.rst, vCPUs); pvh_test retries
+# an attempt that died of it, and nothing else.
+PVH_KNOWN_PANIC='ENTRY_TRAMPOLINE stack guard page was hit'
+PVH_ATTEMPTS=3
 
-	caps=$(timeout 10 "$XL" info | sed -n 's/^virt_caps *: *//p')
-	echo "virt_caps: $caps"
-	case " $caps " in
-	*" hap "*|*" shadow "*) ;;
-	*) echo "pvh: not run, this Xen has neither hap nor shadow paging"; return 0 ;;
-	esac
-	# Created paused: dom0 grants it two pages and leaves their refs in
-	# its xenstore directory for it to map (tools/testing/boot/init,
-	# pvh_map_dom0_grant), then lets it run.
+# pvh_attempt LOG: create the PVH domU paused, grant it two pages and
+# leave their refs in its xenstore directory for it to map
+# (tools/testing/boot/init, pvh_map_dom0_grant), let it run until DONE
+# or a panic, 180 s at most by the clock, and destroy it.  Returns 0 for
+# DONE, 2 if it died of PVH_KNOWN_PANIC, 1 otherwise.
+pvh_attempt()
+{
+	local log=$1 i id offer refs rc=0
+
 	domu_time pvh_create timeout 120 "$XL" create -p /etc/xen/xenmm-pvh.cfg || return 1
 	id=$(timeout 10 "$XL" domid xenmm-pvh)
 	/bin/gntself offer "$id" 2 >/tmp/pvh-offer.log 2>&1 &
@@ -197,20 +200,45 @@ pvh_test()
 	[ -n "$refs" ] && timeout 10 xenstore-write "/local/domain/$id/data/xenmm-grant" "$refs" ||
 		{ echo "pvh: cannot offer it dom0's grant"; rc=1; }
 	timeout 10 "$XL" unpause xenmm-pvh || rc=1
-	# By the clock, 180 s at most: a PVH domU that hangs must fail its own
-	# checks, not take dom0's past the harness's deadline.
+	# By the clock: a PVH domU that hangs must fail its own checks, not
+	# take dom0's past the harness's deadline.
 	i=$(($(cut -d. -f1 /proc/uptime) + 180))
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$i" ]; do
-		grep -q '@@@XENMM-DONE@@@' "$log" 2>/dev/null && break
+		grep -q -e '@@@XENMM-DONE@@@' -e 'Kernel panic' "$log" 2>/dev/null && break
 		usleep 200000
 	done
-	grep -q '@@@XENMM-DONE@@@' "$log" || { echo "timeout: no DONE from the PVH domU"; rc=1; }
 	timeout 10 "$XL" destroy xenmm-pvh 2>/dev/null
 	kill "$offer"
 	wait "$offer"
 	sed 's/^/pvh_offer: /' /tmp/pvh-offer.log
+	grep -q '@@@XENMM-DONE@@@' "$log" && return $rc
+	grep -q "$PVH_KNOWN_PANIC" "$log" && return 2
+	echo "timeout: no DONE from the PVH domU"
+	return 1
+}
+
+pvh_test()
+{
+	local log=/var/log/xen/console/guest-xenmm-pvh.log caps n rc
+
+	caps=$(timeout 10 "$XL" info | sed -n 's/^virt_caps *: *//p')
+	echo "virt_caps: $caps"
+	case " $caps " in
+	*" hap "*|*" shadow "*) ;;
+	*) echo "pvh: not run, this Xen has neither hap nor shadow paging"; return 0 ;;
+	esac
+	for n in $(seq "$PVH_ATTEMPTS"); do
+		pvh_attempt "$log"
+		rc=$?
+		[ $rc -eq 2 ] && [ "$n" -lt "$PVH_ATTEMPTS" ] || break
+		echo "pvh_attempt_$n: known TCG PVH panic: $(tr -d '\r' <"$log" |
+			grep -m1 -A3 "$PVH_KNOWN_PANIC" | grep -m1 'RIP:')"
+		# xenconsoled appends to a domain's log: start the next one clean.
+		mv "$log" "/tmp/pvh-attempt-$n.log"
+	done
+	echo "pvh_attempts: $n"
 	tr -d '\r' <"$log" | sed 's/^/pvh| /'
-	return $rc
+	[ $rc -eq 0 ]
 }
 
 if grep -q xenmm.domu /proc/cmdline; then
