@@ -805,9 +805,11 @@ def check_pvh_boot(res):
     if kv.get("pvh_create_rc") != "0":
         return False, f"xl create of the PVH domU: rc {kv.get('pvh_create_rc')} (virt_caps {kv.get('virt_caps')})"
     info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
-    if d["status"] != "done" or info.get("guest_type") != "PVH":
-        return False, f"PVH domU: {d['status']}, guest_type {info.get('guest_type')}"
     retried = [k for k in kv if k.startswith("pvh_attempt_")]
+    if d["status"] != "done" or info.get("guest_type") != "PVH":
+        return False, (f"PVH domU: {d['status']}, guest_type {info.get('guest_type')}"
+                       + (f"; {len(retried)} attempt(s) died of the known TCG PVH panic"
+                          if retried else ""))
     return True, (f"PVH domU (Linux {info.get('kernel')}, {info.get('MemTotal')}) "
                   f"created in {kv.get('pvh_create_ms')} ms on virt_caps {kv.get('virt_caps')}"
                   + (f", after {len(retried)} attempt(s) lost to the known TCG PVH panic"
