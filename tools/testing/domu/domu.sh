@@ -178,7 +178,7 @@ domu_test()
 # pvh_test retries an attempt that died of it, and nothing else.
 PVH_KNOWN_PANIC='ENTRY_TRAMPOLINE stack guard page was hit'
 PVH_KNOWN_ENTRY='asm_sysvec_xen_hvm_callback'
-PVH_ATTEMPTS=3
+PVH_ATTEMPTS=4
 
 # pvh_attempt LOG: create the PVH domU paused, grant it two pages and
 # leave their refs in its xenstore directory for it to map
