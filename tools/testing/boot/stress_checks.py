@@ -87,10 +87,12 @@ def check_stress(res):
                             f"{returns} returns while the workers ran")
     if num(kv, "bursts") in (None, 0):
         problems.append(f"{kv.get('bursts')} bursts")
-    if kv.get("p2m_checker") == "yes" and (num(kv, "held_checked") in (None, 0) or
-                                            num(kv, "foreign_checked") in (None, 0)):
-        problems.append(f"P2M checker saw {kv.get('held_checked')} held and "
-                        f"{kv.get('foreign_checked')} foreign pfns")
+    # Held pfns are many and long-lived, so the checker must have seen
+    # some.  A grant loop's foreign pfn lives for a moment only: seeing
+    # one is luck (0 in one boot of about ten), so the count is printed,
+    # not wanted.
+    if kv.get("p2m_checker") == "yes" and num(kv, "held_checked") in (None, 0):
+        problems.append(f"P2M checker saw {kv.get('held_checked')} held pfns")
     if num(kv, "stress_elapsed_s") > STRESS_MAX_S:
         problems.append(f"took {kv['stress_elapsed_s']} s of guest time")
     if problems:
