@@ -64,7 +64,7 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 /* One page more than a range (a memory section) holds. */
 #define STRESS_BIG		(PAGES_PER_SECTION + 1)
 #define STRESS_BIG_EVERY	16
-#define STRESS_BIG_PAUSE_MS	20
+#define STRESS_BIG_PAUSE_MS	200
 #define STRESS_HOT_PFNS		256
 
 /* Request sizes: single pages, odd sizes, up to one 4 MiB batch. */
@@ -231,9 +231,11 @@ static int stress_worker_fn(void *data)
 			if (w->big.nr) {
 				stress_free(w, &w->big);
 				/*
-				 * Pause past the provider's 1 ms reclaim
-				 * delay: the range the burst needed can go
-				 * back while the other workers allocate.
+				 * Pause well past the provider's 1 ms reclaim
+				 * delay, long enough for its worker to run
+				 * even on a slow debug kernel under TCG: the
+				 * range the burst needed goes back while the
+				 * other workers allocate.
 				 */
 				msleep(STRESS_BIG_PAUSE_MS);
 			} else {
