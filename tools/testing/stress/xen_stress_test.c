@@ -63,7 +63,7 @@ MODULE_PARM_DESC(seconds, "How long the workers run");
 #define STRESS_MAX_WORKERS	16
 /* One page more than a range (a memory section) holds. */
 #define STRESS_BIG		(PAGES_PER_SECTION + 1)
-#define STRESS_BIG_EVERY	4
+#define STRESS_BIG_EVERY	16
 #define STRESS_BIG_PAUSE_MS	200
 #define STRESS_HOT_PFNS		256
 
