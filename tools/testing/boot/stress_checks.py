@@ -82,10 +82,11 @@ def check_stress(res):
         if bad3 != bad0:
             problems.append(f"{bad3 - bad0} bad frees")
         # Under load only: not the first fill nor the last give-back.
-        # x86 boots see several of each; the arm64 KASAN boot makes only
-        # about two bursts in its 30 s and may see one fill or one
-        # give-back, so one range change of either kind is wanted.
-        if fills + returns == 0:
+        # x86 boots see several of each and must see one.  The arm64
+        # KASAN boot makes about two bursts in its 30 s and saw 0 to 1:
+        # there the count is printed, not wanted (no P2M checker runs
+        # there either; kv["p2m_checker"] says which).
+        if fills + returns == 0 and kv.get("p2m_checker") == "yes":
             problems.append(f"the provider's ranges never changed while the workers ran: "
                             f"{fills} fills, {returns} returns")
     if num(kv, "bursts") in (None, 0):
