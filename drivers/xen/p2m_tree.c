@@ -301,7 +301,8 @@ EXPORT_SYMBOL_GPL(p2m_tree_adopt);
  * p2m_tree_take_adopted() - make the adopted leaves the tree's own
  * @tree:  the tree; nobody may write entries meanwhile
  * @moved: gives the address at which an adopted leaf is to be reached from
- *         now on (the same memory, another mapping), or NULL if it cannot
+ *         now on (the same memory, another mapping), or NULL if it cannot;
+ *         asked twice per leaf, it must give the same answer both times
  *
  * For an adopted array whose early mapping goes away while no other
  * mapping shows it contiguously: each leaf is re-pointed on its own.  The
@@ -309,31 +310,48 @@ EXPORT_SYMBOL_GPL(p2m_tree_adopt);
  * the ones it allocated (ops->retire() when replaced, ops->free() on
  * destroy).
  *
- * Return: 0, or -ENOMEM if @moved had no place for a leaf; the leaves not
- * yet moved stay adopted.
+ * All or nothing: every leaf is asked for before any is re-pointed, so a
+ * caller falling back to p2m_tree_copy_adopted() on failure leaves no
+ * leaf pointing into the mapping it then frees.
+ *
+ * Return: 0; -ENOMEM if @moved had no place for a leaf (nothing changed);
+ * -EIO (warned once) if @moved failed on the second ask, when some leaves
+ * may have moved and the memory @moved gave must be kept.
  */
 int p2m_tree_take_adopted(struct p2m_tree *tree,
 			  unsigned long *(*moved)(struct p2m_tree *tree,
 						  unsigned long *leaf))
 {
 	unsigned long t, m;
+	bool publish;
 
-	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
-		unsigned long **mid = tree->top[t];
+	if (!tree->adopted)
+		return 0;
+	for (publish = false; ; publish = true) {
+		for (t = 0; t < tree->nr_top; t++) {
+			unsigned long **mid = tree->top[t];
 
-		if (p2m_is_sentinel_mid(tree, mid))
-			continue;
-		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
-			unsigned long *old = mid[m], *new;
-
-			if (!p2m_is_adopted(tree, old))
+			if (p2m_is_sentinel_mid(tree, mid))
 				continue;
-			new = moved(tree, old);
-			if (!new)
-				return -ENOMEM;
-			WRITE_ONCE(mid[m], new);
-			atomic_long_inc(&tree->nr_leaves);
+			for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+				unsigned long *old = mid[m], *new;
+
+				if (!p2m_is_adopted(tree, old))
+					continue;
+				new = moved(tree, old);
+				if (!new && !publish)
+					return -ENOMEM;
+				if (WARN_ONCE(!new, "p2m: leaf at %p could be moved only once\n",
+					      old))
+					return -EIO;
+				if (!publish)
+					continue;
+				WRITE_ONCE(mid[m], new);
+				atomic_long_inc(&tree->nr_leaves);
+			}
 		}
+		if (publish)
+			break;
 	}
 	tree->adopted = NULL;
 	tree->adopted_end = NULL;
@@ -357,11 +375,33 @@ static unsigned long *p2m_copy_leaf(struct p2m_tree *tree, unsigned long *leaf)
  *
  * After success the adopted array is no longer used and may be freed.
  *
- * Return: 0 or -ENOMEM (the leaves not yet copied stay adopted).
+ * Return: 0 or -ENOMEM; the leaves not yet copied then stay adopted, and
+ * the array must be kept.
  */
 int p2m_tree_copy_adopted(struct p2m_tree *tree)
 {
-	return p2m_tree_take_adopted(tree, p2m_copy_leaf);
+	unsigned long t, m;
+
+	for (t = 0; t < tree->nr_top && tree->adopted; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			unsigned long *old = mid[m], *copy;
+
+			if (!p2m_is_adopted(tree, old))
+				continue;
+			copy = p2m_copy_leaf(tree, old);
+			if (!copy)
+				return -ENOMEM;
+			WRITE_ONCE(mid[m], copy);
+			atomic_long_inc(&tree->nr_leaves);
+		}
+	}
+	tree->adopted = NULL;
+	tree->adopted_end = NULL;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(p2m_tree_copy_adopted);
 
@@ -582,9 +622,28 @@ long p2m_tree_set_missing(struct p2m_tree *tree, unsigned long start,
 EXPORT_SYMBOL_GPL(p2m_tree_set_missing);
 
 /*
+ * The kind of @pfn in its private leaf @leaf, and in *@end one past the
+ * last entry of the leaf from @pfn on with the same kind: one walk, then
+ * entry by entry.
+ */
+static enum p2m_kind p2m_leaf_run(const unsigned long *leaf, unsigned long pfn,
+				  unsigned long *end)
+{
+	unsigned long base = pfn - p2m_leaf_index(pfn), i;
+	enum p2m_kind kind = p2m_entry_kind(pfn, READ_ONCE(leaf[pfn - base]));
+
+	for (i = pfn - base + 1; i < P2M_LEAF_PFNS; i++)
+		if (p2m_entry_kind(base + i, READ_ONCE(leaf[i])) != kind)
+			break;
+	*end = base + i;
+	return kind;
+}
+
+/*
  * The kind of @pfn, and in *@end one past the last pfn known from the same
  * look to share it: the rest of a sentinel's span, everything from max_pfn
- * on, or just @pfn itself in a private leaf.  Always more than @pfn.
+ * on, or the entries of a private leaf from @pfn on that read alike.
+ * Always more than @pfn.
  */
 static enum p2m_kind p2m_span_at(const struct p2m_tree *tree,
 				 unsigned long pfn, unsigned long *end)
@@ -608,8 +667,7 @@ static enum p2m_kind p2m_span_at(const struct p2m_tree *tree,
 		return leaf == tree->identity_leaf ? P2M_KIND_IDENTITY :
 						     P2M_KIND_MISSING;
 	}
-	*end = pfn + 1;
-	return p2m_entry_kind(pfn, READ_ONCE(leaf[p2m_leaf_index(pfn)]));
+	return p2m_leaf_run(leaf, pfn, end);
 }
 
 /**
@@ -619,11 +677,13 @@ static enum p2m_kind p2m_span_at(const struct p2m_tree *tree,
  * @limit: stop here
  * @kind:  set to the kind of the run
  *
- * Sentinel spans are skipped whole, so walking a tree range by range costs
- * O(nodes + private entries), not O(pfns).  The kind of @pfn comes from
- * the same walk as the rest of the run, so the run is never empty, even
- * while the tree changes underneath: a caller stepping from run to run
- * always gets to @limit.
+ * Sentinel spans are skipped whole and a private leaf is read entry by
+ * entry after one walk per run of one kind in it, so walking a tree range
+ * by range costs O(nodes + private entries) and a walk per run, not one
+ * per pfn.
+ * The kind of @pfn comes from the same walk as the rest of the run, so
+ * the run is never empty, even while the tree changes underneath: a
+ * caller stepping from run to run always gets to @limit.
  *
  * Return: one past the last pfn of the run (at most @limit).
  */

@@ -213,8 +213,13 @@ static inline unsigned long p2m_tree_lookup(const struct p2m_tree *tree,
  *
  * The cursor holds a leaf pointer across lookups; the leaf's contents are
  * read afresh each time, so it sees entry updates, but a leaf replaced
- * after the cursor cached it (only set_identity/set_missing at boot do
- * that) is not noticed until the cursor leaves it.
+ * after the cursor cached it is not noticed until the cursor leaves it.
+ * Leaves are replaced by p2m_tree_set_identity() and p2m_tree_set_missing()
+ * and, when a sentinel gives way to a leaf of its own, by
+ * p2m_tree_populate() (xen_alloc_p2m_entry(): ballooning, grant maps,
+ * unpopulated pages) at any time: a cursor parked on a sentinel then keeps
+ * answering from the sentinel.  Use one only for a pass that can take
+ * such answers (a dump, a benchmark), never to decide what a pfn holds.
  */
 struct p2m_tree_cursor {
 	const struct p2m_tree *tree;

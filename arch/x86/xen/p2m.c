@@ -34,6 +34,7 @@
 
 #include <asm/e820/types.h>
 #include <asm/sections.h>
+#include <asm/set_memory.h>
 #include <asm/setup.h>
 #include <asm/xen/hypercall.h>
 #include <asm/xen/hypervisor.h>
@@ -309,22 +310,24 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
 
-	if (!p2m_list_in_hole &&
-	    !p2m_tree_take_adopted(&xen_p2m_tree, list >= __START_KERNEL_map ?
-				   p2m_image_leaf_in_direct_map :
-				   p2m_leaf_in_direct_map)) {
+	ret = p2m_list_in_hole ? -EEXIST :
+	      p2m_tree_take_adopted(&xen_p2m_tree, list >= __START_KERNEL_map ?
+				    p2m_image_leaf_in_direct_map :
+				    p2m_leaf_in_direct_map);
+	if (!ret) {
 		pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
 			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
 		return true;
 	}
 
-	ret = p2m_tree_copy_adopted(&xen_p2m_tree);
-	if (ret)
-		panic("P2M: cannot copy Xen's list: %d\n", ret);
+	/* -ENOMEM from the take moved nothing: copy all, free the list. */
+	if (p2m_tree_copy_adopted(&xen_p2m_tree))
+		panic("P2M: cannot copy Xen's list\n");
 	pr_info("P2M: copied the leaves of Xen's list (%s)\n",
-		p2m_list_in_hole ? "it sits in an E820 hole" :
-				   "not all found in the direct map");
-	return false;
+		ret == -EEXIST ? "it sits in an E820 hole" :
+				 "not all found in the direct map");
+	/* Any other error left leaves reached through the list: keep it. */
+	return ret != -EEXIST && ret != -ENOMEM;
 }
 
 /**
@@ -398,14 +401,17 @@ static unsigned long *p2m_frame_page(unsigned long t)
  * xen_build_mfn_list_list() - (re)build the MFN frame list
  *
  * At boot, and after resume when every MFN may have changed.  Frame pages
- * for mids installed after boot were added by xen_alloc_p2m_entry(), so a
- * rebuild after resume allocates nothing.
+ * for mids installed after boot were added by xen_alloc_p2m_entry().  A
+ * rebuild after resume runs inside stop_machine() and must not allocate:
+ * a mid whose frame page xen_alloc_p2m_entry() could not allocate stays
+ * invisible to the toolstack, as it was before the suspend.
  */
 void __ref xen_build_mfn_list_list(void)
 {
 	unsigned long t, nr = min(xen_p2m_tree.nr_top, P2M_FRAME_TOPS);
+	bool boot = !p2m_frame_top;
 
-	if (!p2m_frame_top) {
+	if (boot) {
 		p2m_frame_top = p2m_alloc_frame_page();
 		p2m_frame_pages = (unsigned long **)p2m_alloc_frame_page();
 		p2m_frame_missing = p2m_alloc_frame_page();
@@ -430,8 +436,8 @@ void __ref xen_build_mfn_list_list(void)
 			p2m_frame_top[t] = virt_to_mfn(p2m_frame_missing);
 			continue;
 		}
-		frame = p2m_frame_page(t);
-		if (!frame) {
+		frame = boot ? p2m_frame_page(t) : READ_ONCE(p2m_frame_pages[t]);
+		if (!frame || frame == p2m_frame_missing) {
 			pr_err_once("P2M: no memory for frame pages: the toolstack cannot see pfns from %#lx\n",
 				    t * P2M_MID_PFNS);
 			p2m_frame_top[t] = virt_to_mfn(p2m_frame_missing);
@@ -525,6 +531,10 @@ bool set_phys_to_machine(unsigned long pfn, unsigned long mfn)
 {
 	if (likely(__set_phys_to_machine(pfn, mfn)))
 		return true;
+	/* Refused (and warned about): not worth a leaf. */
+	if (pfn >= xen_p2m_tree.max_pfn ||
+	    p2m_entry_kind(pfn, mfn) == P2M_KIND_ABNORMAL)
+		return false;
 	if (xen_alloc_p2m_entry(pfn))
 		return false;
 	return __set_phys_to_machine(pfn, mfn);
@@ -687,6 +697,40 @@ int clear_foreign_p2m_mapping(struct gnttab_unmap_grant_ref *unmap_ops,
 	}
 	return ret;
 }
+
+/*
+ * The sentinel nodes answer for every missing and identity span and are
+ * never written once built (a set allocates a leaf of its own instead).
+ * Map them read-only (upstream maps its p2m_missing and p2m_identity
+ * pages read-only in its linear list), so that a stray write faults
+ * rather than changing what every such pfn reads.  set_memory_ro() also
+ * changes the other mapping of a node in the kernel image (brk): the
+ * direct map's, or the image's own (on PV both share their L1 tables).
+ * From an initcall: set_memory_ro() may need the page allocator.
+ */
+static int __init xen_p2m_protect_sentinels(void)
+{
+	static const char * const name[] = {
+		"missing leaf", "identity leaf", "missing mid", "identity mid",
+	};
+	void *node[] = {
+		xen_p2m_tree.missing_leaf, xen_p2m_tree.identity_leaf,
+		xen_p2m_tree.missing_mid, xen_p2m_tree.identity_mid,
+	};
+	unsigned int i;
+	int ret;
+
+	if (!xen_pv_domain())
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(node); i++) {
+		ret = set_memory_ro((unsigned long)node[i], 1);
+		if (WARN_ONCE(ret, "P2M: cannot map the %s read-only: %d\n",
+			      name[i], ret))
+			return ret;
+	}
+	return 0;
+}
+arch_initcall(xen_p2m_protect_sentinels);
 
 #ifdef CONFIG_XEN_DEBUG_FS
 static int p2m_dump_show(struct seq_file *m, void *v)

@@ -17,11 +17,16 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <asm/e820/types.h>
+#include <asm/pgtable_types.h>
+#include <asm/sections.h>
 #include <asm/xen/hypercall.h>
 #include <asm/xen/hypervisor.h>
 #include <asm/xen/page.h>
 #include <xen/interface/memory.h>
 #include <xen/xen.h>
+#ifdef CONFIG_XEN_P2M_TREE
+#include <xen/p2m_tree.h>
+#endif
 
 #define P2M_KUNIT_MAX_ENTRIES	128
 
@@ -278,11 +283,94 @@ static void p2m_kunit_frame_list_matches(struct kunit *test)
 			    bad, first, got, __pfn_to_mfn(first));
 }
 
+/* set_phys_to_machine() is not exported: built in only. */
+#if defined(CONFIG_XEN_P2M_TREE) && IS_BUILTIN(CONFIG_XEN_P2M_E820_KUNIT_TEST)
+/*
+ * Our tree's glue only: a value set_phys_to_machine() refuses must not
+ * cost a leaf first.  The identity value of another pfn is never valid,
+ * so setting it where a sentinel leaf answers must leave the sentinel.
+ */
+static void p2m_kunit_refused_allocates_nothing(struct kunit *test)
+{
+	unsigned long pfn, *leaf = NULL;
+
+	if (!xen_pv_domain())
+		kunit_skip(test, "not a Xen PV guest");
+	for (pfn = 0; pfn < xen_p2m_tree.max_pfn; pfn += P2M_LEAF_PFNS) {
+		leaf = p2m_tree_leaf(&xen_p2m_tree, pfn);
+		if (leaf == xen_p2m_tree.identity_leaf ||
+		    leaf == xen_p2m_tree.missing_leaf)
+			break;
+	}
+	KUNIT_ASSERT_LT_MSG(test, pfn, xen_p2m_tree.max_pfn,
+			    "no sentinel leaf below max_pfn %#lx",
+			    xen_p2m_tree.max_pfn);
+
+	KUNIT_EXPECT_FALSE(test, set_phys_to_machine(pfn, IDENTITY_FRAME(pfn + 1)));
+	KUNIT_EXPECT_PTR_EQ_MSG(test, p2m_tree_leaf(&xen_p2m_tree, pfn), leaf,
+				"pfn %#lx got a leaf for a value it refused", pfn);
+	KUNIT_EXPECT_EQ(test, __pfn_to_mfn(pfn),
+			leaf == xen_p2m_tree.identity_leaf ?
+			IDENTITY_FRAME(pfn) : INVALID_P2M_ENTRY);
+}
+
+/* Whether the kernel maps @va writable; @what names it in the message. */
+static void p2m_kunit_expect_ro(struct kunit *test, unsigned long va,
+				const char *what)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(va, &level);
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pte, "%s at %#lx is not mapped", what, va);
+	KUNIT_EXPECT_TRUE_MSG(test, pte_present(*pte), "%s at %#lx is not present",
+			      what, va);
+	KUNIT_EXPECT_FALSE_MSG(test, pte_write(*pte),
+			       "%s at %#lx is writable: a stray write would change every pfn it answers for",
+			       what, va);
+}
+
+/*
+ * The four sentinel nodes answer for every missing and identity span and
+ * are never written once built: they must be mapped read-only, through
+ * the direct map and, for those in the kernel image (brk), through the
+ * kernel's own mapping too (on Xen PV both reach the same L1 entry, so
+ * the second look guards the day they stop sharing it).
+ */
+static void p2m_kunit_sentinels_read_only(struct kunit *test)
+{
+	const struct {
+		const void *node;
+		const char *name;
+	} sentinel[] = {
+		{ xen_p2m_tree.missing_leaf, "missing leaf" },
+		{ xen_p2m_tree.identity_leaf, "identity leaf" },
+		{ xen_p2m_tree.missing_mid, "missing mid" },
+		{ xen_p2m_tree.identity_mid, "identity mid" },
+	};
+	unsigned long pa;
+	unsigned int i;
+
+	if (!xen_pv_domain())
+		kunit_skip(test, "not a Xen PV guest");
+	for (i = 0; i < ARRAY_SIZE(sentinel); i++) {
+		pa = __pa(sentinel[i].node);
+		p2m_kunit_expect_ro(test, (unsigned long)__va(pa), sentinel[i].name);
+		if (pa >= __pa_symbol(_text) && pa < __pa_symbol(_brk_end))
+			p2m_kunit_expect_ro(test, pa - phys_base + __START_KERNEL_map,
+					    sentinel[i].name);
+	}
+}
+#endif
+
 static struct kunit_case p2m_e820_cases[] = {
 	KUNIT_CASE(p2m_kunit_holes_are_identity),
 	KUNIT_CASE(p2m_kunit_above_map_is_identity),
 	KUNIT_CASE(p2m_kunit_ram_matches_xen),
 	KUNIT_CASE(p2m_kunit_frame_list_matches),
+#if defined(CONFIG_XEN_P2M_TREE) && IS_BUILTIN(CONFIG_XEN_P2M_E820_KUNIT_TEST)
+	KUNIT_CASE(p2m_kunit_refused_allocates_nothing),
+	KUNIT_CASE(p2m_kunit_sentinels_read_only),
+#endif
 	{}
 };
 

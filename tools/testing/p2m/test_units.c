@@ -199,43 +199,231 @@ static void test_bad_input(void)
 	p2m_harness_quiet = 0;
 }
 
-/* A mover that gives each leaf "another mapping": a copy the tree owns. */
+/*
+ * A mover that gives each leaf "another mapping" of it: a copy made on
+ * the first ask and the same one on every later ask (the glue's movers
+ * only translate addresses).  It fails for the leaf asked for as the
+ * mover_fail_at'th distinct one.  A copy the tree takes is the tree's to
+ * free; the test frees the others.
+ */
+#define MOVER_MAX	1024
+static unsigned long *mover_list;
+static unsigned long *mover_copy[MOVER_MAX];
+static unsigned long mover_made, mover_fail_at, mover_fail_again_at;
+
+static void mover_init(unsigned long *list, unsigned long fail_at)
+{
+	mover_list = list;
+	memset(mover_copy, 0, sizeof(mover_copy));
+	mover_made = 0;
+	mover_fail_at = fail_at;
+	mover_fail_again_at = 0;
+}
+
 static unsigned long *move_leaf(struct p2m_tree *tree, unsigned long *leaf)
 {
 	struct harness_mem *mem = tree->priv;
-	unsigned long *new = aligned_alloc(P2M_TREE_NODE_SIZE, P2M_TREE_NODE_SIZE);
+	unsigned long i = (leaf - mover_list) / LEAF;
 
-	memcpy(new, leaf, P2M_TREE_NODE_SIZE);
-	mem->allocs++;
-	return new;
+	if (i >= MOVER_MAX)
+		return NULL;
+	/* A mover breaking its contract: another answer on the second ask. */
+	if (mover_copy[i] && i + 1 == mover_fail_again_at)
+		return NULL;
+	if (!mover_copy[i]) {
+		if (++mover_made == mover_fail_at)
+			return NULL;
+		mover_copy[i] = aligned_alloc(P2M_TREE_NODE_SIZE, P2M_TREE_NODE_SIZE);
+		memcpy(mover_copy[i], leaf, P2M_TREE_NODE_SIZE);
+		mem->allocs++;
+	}
+	return mover_copy[i];
+}
+
+/* Free the mover's copies of leaves @first on, which no tree holds. */
+static void mover_free_copies(unsigned long first, struct harness_mem *mem)
+{
+	unsigned long i;
+
+	for (i = first; i < MOVER_MAX; i++) {
+		if (mover_copy[i]) {
+			free(mover_copy[i]);
+			mem->frees++;
+		}
+	}
+}
+
+/* The take tests' list: this many pfns, in a buffer of TAKE_WORDS. */
+#define TAKE_PFNS	(MID + 2 * LEAF + 3)
+#define TAKE_WORDS	(2 * MID)
+#define TAKE_LEAVES	((TAKE_PFNS + LEAF - 1) / LEAF)
+
+/* A tree with a list of TAKE_PFNS adopted, and the model agreeing. */
+static unsigned long *adopted_tree(struct p2m_tree *tree,
+				   struct harness_mem *mem, struct model *m)
+{
+	unsigned long *list = aligned_alloc(P2M_TREE_NODE_SIZE,
+					    TAKE_WORDS * sizeof(long));
+	unsigned long pfn;
+
+	CHECK(!harness_tree_init(tree, mem, SMALL_MAX), "init");
+	model_init(m, tree->max_pfn);
+	for (pfn = 0; pfn < TAKE_PFNS; pfn++)
+		m->v[pfn] = list[pfn] = 0x1000000 + pfn;
+	CHECK(!p2m_tree_adopt(tree, list, TAKE_PFNS), "adopt");
+	return list;
 }
 
 /* Adopted leaves re-pointed one by one become the tree's own. */
 static void test_take_adopted(void)
 {
-	unsigned long nr = MID + 2 * LEAF + 3, pfn, words = 2 * MID;
-	unsigned long *list = aligned_alloc(P2M_TREE_NODE_SIZE, words * sizeof(long));
 	struct harness_mem mem;
 	struct p2m_tree tree;
 	struct p2m_tree_stats st;
 	struct model m;
+	unsigned long *list = adopted_tree(&tree, &mem, &m);
 
-	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
-	model_init(&m, tree.max_pfn);
-	for (pfn = 0; pfn < nr; pfn++)
-		m.v[pfn] = list[pfn] = 0x1000000 + pfn;
-	CHECK(!p2m_tree_adopt(&tree, list, nr), "adopt");
+	mover_init(list, 0);
 	CHECK(!p2m_tree_take_adopted(&tree, move_leaf), "take");
-	memset(list, 0x5a, words * sizeof(long));
+	memset(list, 0x5a, TAKE_WORDS * sizeof(long));
 	CHECK(!compare_all(&tree, &m), "answers after the move");
 	p2m_tree_get_stats(&tree, &st);
-	CHECK(st.adopted_leaves == 0 && st.leaves == (nr + LEAF - 1) / LEAF,
+	CHECK(st.adopted_leaves == 0 && st.leaves == TAKE_LEAVES,
 	      "adopted %lu, own %lu", st.adopted_leaves, st.leaves);
 	/* Now ordinary leaves: identity over one retires it. */
 	CHECK(p2m_tree_set_identity(&tree, LEAF, 2 * LEAF) == LEAF, "identity");
 	model_fill(&m, LEAF, 2 * LEAF, P2M_KIND_IDENTITY);
 	CHECK(!compare_all(&tree, &m), "answers after identity");
 	CHECK(mem.retired == 1, "the moved leaf was retired: %lu", mem.retired);
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(list);
+	model_free(&m);
+}
+
+/*
+ * A mover failing part-way changes nothing: the glue then copies the
+ * leaves and frees the list, whose memory the moved addresses were
+ * another mapping of.  No leaf may still point there.
+ */
+static void test_take_adopted_fails(void)
+{
+	unsigned long leaves = TAKE_LEAVES, fail_at, i, c;
+	/* The first leaf, the second, one inside, the last two. */
+	const unsigned long cases[] = { 1, 2, leaves / 2, leaves - 1, leaves };
+	struct p2m_tree_stats st;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		unsigned long *list = adopted_tree(&tree, &mem, &m);
+
+		fail_at = cases[c];
+		mover_init(list, fail_at);
+		CHECK(p2m_tree_take_adopted(&tree, move_leaf) == -ENOMEM,
+		      "mover failing on leaf %lu of %lu", fail_at, leaves);
+		p2m_tree_get_stats(&tree, &st);
+		CHECK(st.adopted_leaves == leaves && st.leaves == 0,
+		      "failing on leaf %lu: %lu adopted, %lu moved: not all or nothing",
+		      fail_at, st.adopted_leaves, st.leaves);
+
+		/* The glue's fallback: copy, then the list's memory goes. */
+		CHECK(!p2m_tree_copy_adopted(&tree), "copy");
+		memset(list, 0x5a, TAKE_WORDS * sizeof(long));
+		for (i = 0; i < MOVER_MAX; i++)
+			if (mover_copy[i])
+				memset(mover_copy[i], 0x5a, P2M_TREE_NODE_SIZE);
+		CHECK(!compare_all(&tree, &m),
+		      "failing on leaf %lu: answers read freed memory", fail_at);
+
+		/* Copies the tree did not take are ours (none, if it took none). */
+		if (!st.leaves)
+			mover_free_copies(0, &mem);
+		CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+		free(list);
+		model_free(&m);
+	}
+}
+
+/*
+ * p2m_tree_next_range() over a tree of every shape: each run reads as one
+ * kind in the model, and the pfn after it (below the limit) as another.
+ */
+static void test_next_range(void)
+{
+	unsigned long pfn, end, p, runs = 0, starts[] = { 0, 1, LEAF - 1, MID + 3 };
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	enum p2m_kind kind;
+	struct model m;
+	unsigned int s;
+
+	CHECK(!harness_tree_init(&tree, &mem, SMALL_MAX), "init");
+	model_init(&m, tree.max_pfn);
+	/* Private leaves with runs of each kind, and sentinel spans between. */
+	CHECK(p2m_tree_set_identity(&tree, LEAF + 5, 3 * LEAF) > 0, "identity");
+	model_fill(&m, LEAF + 5, 3 * LEAF, P2M_KIND_IDENTITY);
+	CHECK(p2m_tree_set_identity(&tree, 2 * MID, 3 * MID + 7) > 0, "identity");
+	model_fill(&m, 2 * MID, 3 * MID + 7, P2M_KIND_IDENTITY);
+	for (pfn = 0; pfn < SMALL_MAX; pfn += 1 + pfn % 7) {
+		if (pfn % 3 || (pfn >= 4 * LEAF && pfn < MID))
+			continue;
+		CHECK(!p2m_tree_populate(&tree, pfn), "populate");
+		CHECK(p2m_tree_set(&tree, pfn, 0x4000 + pfn), "set");
+		m.v[pfn] = 0x4000 + pfn;
+	}
+	for (s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
+		for (pfn = starts[s]; pfn < SMALL_MAX; pfn = end, runs++) {
+			end = p2m_tree_next_range(&tree, pfn, SMALL_MAX, &kind);
+			CHECK(end > pfn, "empty run at %#lx", pfn);
+			if (end <= pfn)
+				break;
+			for (p = pfn; p < end; p++)
+				if (p2m_entry_kind(p, model_get(&m, p)) != kind)
+					break;
+			CHECK(p == end, "run [%#lx, %#lx) of %s: pfn %#lx is %s",
+			      pfn, end, p2m_kind_names[kind], p,
+			      p2m_kind_names[p2m_entry_kind(p, model_get(&m, p))]);
+			CHECK(end == SMALL_MAX || p2m_entry_kind(end, model_get(&m, end)) != kind,
+			      "run [%#lx, %#lx) of %s stops short", pfn, end,
+			      p2m_kind_names[kind]);
+		}
+	}
+	CHECK(runs > 8, "only %lu runs", runs);
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	model_free(&m);
+}
+
+/*
+ * A mover that answers the first ask and fails the second breaks the
+ * contract: the take warns and says -EIO; what moved still reads right,
+ * and the glue's fallback (copy the rest, keep the list) answers right.
+ */
+static void test_take_adopted_breaks(void)
+{
+	unsigned long leaves = TAKE_LEAVES, warnings;
+	struct p2m_tree_stats st;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	unsigned long *list = adopted_tree(&tree, &mem, &m);
+
+	mover_init(list, 0);
+	mover_fail_again_at = leaves / 2 + 1;
+	warnings = p2m_harness_warnings;
+	p2m_harness_quiet = 1;
+	CHECK(p2m_tree_take_adopted(&tree, move_leaf) == -EIO, "broken mover");
+	p2m_harness_quiet = 0;
+	CHECK(p2m_harness_warnings == warnings + 1, "warned %lu times",
+	      p2m_harness_warnings - warnings);
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.leaves == leaves / 2 && st.adopted_leaves == leaves - leaves / 2,
+	      "%lu moved, %lu adopted", st.leaves, st.adopted_leaves);
+	CHECK(!compare_all(&tree, &m), "answers after a broken take");
+	CHECK(!p2m_tree_copy_adopted(&tree), "copy the rest");
+	CHECK(!compare_all(&tree, &m), "answers after the copy");
+	/* The copies the tree did not take are the test's. */
+	mover_free_copies(leaves / 2, &mem);
 	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
 	free(list);
 	model_free(&m);
@@ -455,6 +643,9 @@ static const struct harness_test unit_tests[] = {
 	{ "bad_input", test_bad_input },
 	{ "adopt", test_adopt },
 	{ "take_adopted", test_take_adopted },
+	{ "take_adopted_fails", test_take_adopted_fails },
+	{ "take_adopted_breaks", test_take_adopted_breaks },
+	{ "next_range", test_next_range },
 	{ "cursor", test_cursor },
 	{ "cursor-run", test_cursor_run },
 	{ "dump", test_dump },
