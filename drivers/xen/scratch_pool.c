@@ -8,19 +8,39 @@
  * guest-physical space, a whole number of granules (memory sections), is
  * allocated from the pool's target resource; if the target is not the
  * tree the span is shown in (normally iomem_resource), a copy named
- * "Xen scratch" is inserted there too, where it nests under the
- * "Xen unused space" region that holds it.  The backing then gives the
- * span struct pages.
+ * "Xen scratch" is requested there too.  The backing then gives the span
+ * struct pages.
+ *
+ * The "Xen unused space" is a tree of its own, never requested anywhere:
+ * only the spans in use are, one at a time, when they are filled.  So
+ * the rest of the space stays free for whoever claims it later (a BAR
+ * placed by pcifront or hotplug, the balloon's hotplug region), and each
+ * fill sees what was claimed since the last one.
  *
  * Every range keeps a bitmap of the pages it has handed out, so a free
  * can tell a page it owns from a stranger and a second free from the
- * first.  When all pages of a range are free the range becomes idle;
- * xen_scratch_reclaim() gives back ranges idle for long enough, so a
- * burst does not pin its address space and struct pages forever while
- * alloc/free loops keep reusing the same range.  Allocation prefers
- * ranges in use over idle ones so that the latter can drain.
+ * first; a maple tree over the addresses of the ranges' struct pages
+ * finds a page's range without looking at the page.  When all pages of a
+ * range are free the range becomes idle; xen_scratch_reclaim() gives back
+ * ranges idle for long enough, so a burst does not pin its address space
+ * and struct pages forever while alloc/free loops keep reusing the same
+ * range.  Allocation prefers ranges in use over idle ones so that the
+ * latter can drain.  A range whose page something still refers to is not
+ * given back.
  *
- * One mutex serialises a pool; nothing here runs in atomic context.
+ * A span found in use by someone else when a range is shown has the
+ * granules it overlaps blocked, as far as it reaches into the unused
+ * region, and the fill goes on with the rest.  Blocked spans are tried
+ * again once the space has no other room: what was claimed may have gone.
+ * The fallback resource is tried only once the target has no room left,
+ * not even granule by granule.
+ *
+ * The verbs, in pairs: a span is claimed from a resource and unclaimed; a
+ * range is filled (a claimed span given struct pages) and torn down;
+ * pages are got from ranges and put back.
+ *
+ * One mutex serialises a pool, except the teardown of ranges given back,
+ * which runs after it is dropped; nothing here runs in atomic context.
  */
 
 #define pr_fmt(fmt) "xen_scratch: " fmt
@@ -28,48 +48,147 @@
 #include <linux/bitmap.h>
 #include <linux/err.h>
 #include <linux/jiffies.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/wait.h>
 
 #include <xen/scratch_pool.h>
 
-/* Spans found in use by someone else before a fill gives up. */
-#define XEN_SCRATCH_MAX_CONFLICTS	8
+/*
+ * Internal to the fill path: the resource has no room for the span asked
+ * for.  Positive, so that it is never mistaken for an error of the
+ * allocator or the backing, which do not make a fallback worth trying.
+ */
+#define XEN_SCRATCH_NO_ROOM	1
 
 static bool xen_scratch_range_idle(const struct xen_scratch_range *range)
 {
 	return range->nr_free == range->nr_pages;
 }
 
-/* The region of @space holding [@start, @end], if any. */
-static struct resource *xen_unused_region(const struct xen_unused_space *space,
-					  resource_size_t start,
-					  resource_size_t end)
+/*
+ * A span of a pool's target found in use by someone else: it stays
+ * allocated there, so that no fill chooses it again until the target has
+ * no other room (xen_scratch_unblock()).
+ */
+struct xen_scratch_blocked {
+	struct list_head link;
+	struct resource res;
+};
+
+/* The region of @pool's unused space holding @res, if @src is that space. */
+static const struct resource *xen_scratch_region(struct xen_scratch_pool *pool,
+						 const struct resource *src,
+						 const struct resource *res)
 {
 	unsigned int i;
 
-	for (i = 0; i < space->nr; i++)
-		if (space->regions[i].start <= start &&
-		    end <= space->regions[i].end)
-			return &space->regions[i];
+	if (!pool->space || src != &pool->space->root)
+		return NULL;
+	for (i = 0; i < pool->space->nr; i++)
+		if (pool->space->regions[i].start <= res->start &&
+		    res->end <= pool->space->regions[i].end)
+			return &pool->space->regions[i];
 	return NULL;
+}
+
+static int xen_scratch_block_span(struct xen_scratch_pool *pool,
+				  struct resource *src,
+				  resource_size_t start, resource_size_t end)
+{
+	struct xen_scratch_blocked *blocked;
+	int ret;
+
+	blocked = kzalloc(sizeof(*blocked), GFP_KERNEL);
+	if (!blocked)
+		return -ENOMEM;
+	blocked->res.name = "in use elsewhere";
+	blocked->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	blocked->res.start = start;
+	blocked->res.end = end;
+	ret = request_resource(src, &blocked->res);
+	if (ret) {
+		kfree(blocked);
+		return ret;
+	}
+	list_add(&blocked->link, &pool->blocked);
+	return 0;
+}
+
+/*
+ * Keep the granules that @conflict overlaps out of @src, and give the
+ * rest of @range back to @src.  As much of @conflict as lies in the
+ * unused region of @range is blocked in one go, when nothing of @src is
+ * in the way; otherwise what lies in @range.
+ */
+static int xen_scratch_block(struct xen_scratch_pool *pool,
+			     struct resource *src,
+			     struct xen_scratch_range *range,
+			     const struct resource *conflict)
+{
+	resource_size_t start = ALIGN_DOWN(conflict->start, pool->granule);
+	resource_size_t end = ALIGN(conflict->end + 1, pool->granule) - 1;
+	const struct resource *region;
+	int ret = -EBUSY;
+
+	/* ALIGN() wraps to 0 for a conflict reaching the top: end is ~0. */
+	region = xen_scratch_region(pool, src, &range->res);
+	release_resource(&range->res);
+
+	if (region)
+		ret = xen_scratch_block_span(pool, src,
+					     max(start, region->start),
+					     min(end, region->end));
+	/* Only what @src just handed out is sure not to clash. */
+	if (ret)
+		ret = xen_scratch_block_span(pool, src,
+					     max(start, range->res.start),
+					     min(end, range->res.end));
+	if (ret == -ENOMEM)
+		return ret;
+	if (WARN_ON_ONCE(ret))
+		return -EIO;
+	pool->stats.conflicts++;
+	return 0;
+}
+
+/*
+ * Free the spans blocked in @src (in every resource if NULL), so that the
+ * next fill tries them again.
+ */
+static unsigned int xen_scratch_unblock(struct xen_scratch_pool *pool,
+					struct resource *src)
+{
+	struct xen_scratch_blocked *blocked, *next;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(blocked, next, &pool->blocked, link) {
+		if (src && blocked->res.parent != src)
+			continue;
+		list_del(&blocked->link);
+		release_resource(&blocked->res);
+		kfree(blocked);
+		n++;
+	}
+	return n;
 }
 
 /*
  * Allocate @size bytes for @range from @src and show it.  Returns -EBUSY
- * when @src has no room, -EAGAIN when the span it chose is in use in the
- * tree it is shown in (the span then stays allocated in @src so it is not
- * chosen again).
+ * when @src has no room, -EAGAIN when part of the span it chose is in use
+ * in the tree it is shown in (the granules in use are then blocked, the
+ * rest is free again for the next try).
  */
-static int xen_scratch_take(struct xen_scratch_pool *pool,
-			    struct resource *src,
-			    struct xen_scratch_range *range,
-			    resource_size_t size)
+static int xen_scratch_claim(struct xen_scratch_pool *pool,
+			     struct resource *src,
+			     struct xen_scratch_range *range,
+			     resource_size_t size)
 {
-	struct resource *parent, *conflict;
+	struct resource *conflict;
 	int ret;
 
 	range->res.name = XEN_SCRATCH_NAME;
@@ -82,26 +201,23 @@ static int xen_scratch_take(struct xen_scratch_pool *pool,
 	if (!pool->shown_in || src == pool->shown_in)
 		return 0;
 
-	parent = pool->shown_in;
-	if (pool->space && src == &pool->space->root)
-		parent = xen_unused_region(pool->space, range->res.start,
-					   range->res.end) ?: parent;
-
 	range->shown.name = XEN_SCRATCH_NAME;
 	range->shown.flags = range->res.flags;
 	range->shown.start = range->res.start;
 	range->shown.end = range->res.end;
-	conflict = request_resource_conflict(parent, &range->shown);
-	if (conflict) {
-		pr_info("%pR is in use by %s, not taking it\n", &range->shown,
-			conflict->name);
-		memset(&range->shown, 0, sizeof(range->shown));
-		return -EAGAIN;
-	}
-	return 0;
+	conflict = request_resource_conflict(pool->shown_in, &range->shown);
+	if (!conflict)
+		return 0;
+
+	/* Ratelimited: a caller looping on a full pool meets them again. */
+	pr_info_ratelimited("%pR is in use by %s %pR, not taking its sections\n",
+			    &range->shown, conflict->name, conflict);
+	memset(&range->shown, 0, sizeof(range->shown));
+	ret = xen_scratch_block(pool, src, range, conflict);
+	return ret ?: -EAGAIN;
 }
 
-static void xen_scratch_untake(struct xen_scratch_range *range)
+static void xen_scratch_unclaim(struct xen_scratch_range *range)
 {
 	if (range->shown.parent)
 		release_resource(&range->shown);
@@ -119,50 +235,52 @@ static struct xen_scratch_range *xen_scratch_new_range(unsigned long nr_pages)
 	return range;
 }
 
-/* Add one range of @size bytes to @pool. */
+/*
+ * Add one range of @size bytes from @src to @pool.  Spans found in use
+ * elsewhere are skipped: each try blocks at least one granule of @src,
+ * so this ends.  Returns 0, XEN_SCRATCH_NO_ROOM, or an error.
+ */
 static int xen_scratch_fill_one(struct xen_scratch_pool *pool,
-				resource_size_t size)
+				struct resource *src, resource_size_t size)
 {
 	unsigned long nr_pages = size >> PAGE_SHIFT;
-	struct resource *src = pool->target;
 	struct xen_scratch_range *range;
-	unsigned int conflicts = 0;
 	struct page *first;
 	int ret;
 
-	for (;;) {
-		range = xen_scratch_new_range(nr_pages);
-		if (!range)
-			return -ENOMEM;
+	range = xen_scratch_new_range(nr_pages);
+	if (!range)
+		return -ENOMEM;
 
-		ret = xen_scratch_take(pool, src, range, size);
-		if (!ret)
-			break;
-
-		if (ret == -EAGAIN) {
-			list_add(&range->link, &pool->blocked);
-			pool->stats.conflicts++;
-			if (++conflicts < XEN_SCRATCH_MAX_CONFLICTS)
-				continue;
-			return -ENOMEM;
-		}
-
+	do {
+		ret = xen_scratch_claim(pool, src, range, size);
+	} while (ret == -EAGAIN);
+	if (ret) {
 		kvfree(range);
-		if (ret == -EBUSY && pool->fallback && src != pool->fallback) {
-			src = pool->fallback;
-			continue;
-		}
-		return ret == -EBUSY ? -ENOMEM : ret;
+		return ret == -EBUSY ? XEN_SCRATCH_NO_ROOM : ret;
 	}
 
 	first = pool->backing->map(pool, range);
-	if (IS_ERR_OR_NULL(first)) {
-		xen_scratch_untake(range);
+	if (WARN_ON_ONCE(!first))
+		first = ERR_PTR(-EINVAL);
+	if (IS_ERR(first)) {
+		xen_scratch_unclaim(range);
 		kvfree(range);
-		return first ? PTR_ERR(first) : -ENOMEM;
+		return PTR_ERR(first);
 	}
 
+	/* Index the struct pages, for xen_scratch_find(). */
 	range->first = first;
+	ret = mtree_store_range(&pool->by_page, (unsigned long)first,
+				(unsigned long)(first + nr_pages) - 1, range,
+				GFP_KERNEL);
+	if (ret) {
+		pool->backing->unmap(pool, range);
+		xen_scratch_unclaim(range);
+		kvfree(range);
+		return ret;
+	}
+
 	range->nr_free = nr_pages;
 	range->idle_since = jiffies;
 	list_add_tail(&range->link, &pool->ranges);
@@ -174,30 +292,74 @@ static int xen_scratch_fill_one(struct xen_scratch_pool *pool,
 }
 
 /*
- * Bring @pool to at least @nr_pages free pages: one range if the space
- * allows, otherwise granule by granule.
+ * Bring @pool to at least @nr_pages free pages from @src: one range if a
+ * span of it allows, otherwise granule by granule.  Returns 0,
+ * XEN_SCRATCH_NO_ROOM, or an error.
  */
-static int xen_scratch_fill(struct xen_scratch_pool *pool,
-			    unsigned long nr_pages)
+static int xen_scratch_fill_from(struct xen_scratch_pool *pool,
+				 struct resource *src, unsigned long nr_pages)
 {
 	unsigned long need = nr_pages - pool->stats.pages_free;
 	resource_size_t size = ALIGN((resource_size_t)need << PAGE_SHIFT,
 				     pool->granule);
 	int ret;
 
-	ret = xen_scratch_fill_one(pool, size);
-	if (ret == -ENOMEM && size > pool->granule) {
+	ret = xen_scratch_fill_one(pool, src, size);
+	/* Smaller pieces may fit, or need less memory to map. */
+	if ((ret == XEN_SCRATCH_NO_ROOM || ret == -ENOMEM) &&
+	    size > pool->granule) {
 		do {
-			ret = xen_scratch_fill_one(pool, pool->granule);
+			ret = xen_scratch_fill_one(pool, src, pool->granule);
 		} while (!ret && pool->stats.pages_free < nr_pages);
 	}
+	return ret;
+}
+
+/*
+ * Bring @pool to at least @nr_pages free pages: from the target while it
+ * has room, in pieces if need be, and only then from the fallback.  Room
+ * a give-back is about to return counts as room: -EAGAIN says to wait
+ * for it (xen_scratch_wait_teardowns()) and try again.
+ */
+static int xen_scratch_fill(struct xen_scratch_pool *pool,
+			    unsigned long nr_pages)
+{
+	int ret;
+
+	ret = xen_scratch_fill_from(pool, pool->target, nr_pages);
+	if (ret == XEN_SCRATCH_NO_ROOM && pool->nr_tearing_down)
+		return -EAGAIN;
+	/* What was claimed when a span was blocked may have gone since. */
+	if (ret == XEN_SCRATCH_NO_ROOM && xen_scratch_unblock(pool, pool->target))
+		ret = xen_scratch_fill_from(pool, pool->target, nr_pages);
+	if (ret == XEN_SCRATCH_NO_ROOM && pool->fallback &&
+	    pool->fallback != pool->target)
+		ret = xen_scratch_fill_from(pool, pool->fallback, nr_pages);
+	if (ret == XEN_SCRATCH_NO_ROOM)
+		ret = -ENOMEM;
 	if (ret)
 		pool->stats.fill_failures++;
 	return ret;
 }
 
-static void xen_scratch_put(struct xen_scratch_pool *pool,
-			    struct xen_scratch_range *range, unsigned long bit)
+/*
+ * Drop @pool's mutex until one more range has been torn down (or none is
+ * left to be), and retake it.  One is enough to try again: waiting for a
+ * whole batch would hold a privcmd caller (under mmap_lock) for all of it.
+ */
+static void xen_scratch_wait_teardowns(struct xen_scratch_pool *pool)
+{
+	unsigned long done = pool->teardowns_done;
+
+	mutex_unlock(&pool->lock);
+	wait_event(pool->teardown_wq,
+		   READ_ONCE(pool->teardowns_done) != done ||
+		   !READ_ONCE(pool->nr_tearing_down));
+	mutex_lock(&pool->lock);
+}
+
+static void xen_scratch_put_page(struct xen_scratch_pool *pool,
+				 struct xen_scratch_range *range, unsigned long bit)
 {
 	__clear_bit(bit, range->in_use);
 	/* Reuse the lowest free page next: no scan past the in-use ones. */
@@ -210,32 +372,29 @@ static void xen_scratch_put(struct xen_scratch_pool *pool,
 		range->idle_since = jiffies;
 }
 
+/* The range whose struct page @page is, or NULL for a stranger. */
 static struct xen_scratch_range *
 xen_scratch_find(struct xen_scratch_pool *pool, struct page *page)
 {
 	struct xen_scratch_range *range;
 	unsigned long p = (unsigned long)page;
 
-	list_for_each_entry(range, &pool->ranges, link) {
-		unsigned long first = (unsigned long)range->first;
-
-		if (p >= first &&
-		    p < first + range->nr_pages * sizeof(struct page) &&
-		    (p - first) % sizeof(struct page) == 0)
-			return range;
-	}
-	return NULL;
+	/* Looks at no struct page: @page may be anything a caller passed. */
+	range = mtree_load(&pool->by_page, p);
+	if (!range || (p - (unsigned long)range->first) % sizeof(struct page))
+		return NULL;
+	return range;
 }
 
 /* Give back @nr pages this pool has just handed out. */
-static void xen_scratch_untake_pages(struct xen_scratch_pool *pool,
-				     struct page **pages, unsigned long nr)
+static void xen_scratch_put_pages(struct xen_scratch_pool *pool,
+				  struct page **pages, unsigned long nr)
 {
 	struct xen_scratch_range *range;
 
 	while (nr--) {
 		range = xen_scratch_find(pool, pages[nr]);
-		xen_scratch_put(pool, range, pages[nr] - range->first);
+		xen_scratch_put_page(pool, range, pages[nr] - range->first);
 	}
 }
 
@@ -244,9 +403,9 @@ static void xen_scratch_untake_pages(struct xen_scratch_pool *pool,
  * from idle ones.  Returns the number taken or a negative error, in which
  * case the pages this call took are back.
  */
-static long xen_scratch_take_pages(struct xen_scratch_pool *pool,
-				   unsigned long nr, struct page **pages,
-				   bool idle)
+static long xen_scratch_get_pages(struct xen_scratch_pool *pool,
+				  unsigned long nr, struct page **pages,
+				  bool idle)
 {
 	struct xen_scratch_range *range;
 	unsigned long got = 0, bit;
@@ -283,7 +442,7 @@ static long xen_scratch_take_pages(struct xen_scratch_pool *pool,
 	return got;
 
 undo:
-	xen_scratch_untake_pages(pool, pages, got);
+	xen_scratch_put_pages(pool, pages, got);
 	return ret;
 }
 
@@ -293,10 +452,13 @@ undo:
  * @nr_pages: how many, 1 to @pool->max_request
  * @pages:    receives them
  *
+ * @nr_pages may come from user space (privcmd), so a bad one is an error
+ * to return, not a reason to warn.
+ *
  * Context: process context; takes the pool's mutex.
- * Return: 0; -EINVAL (and a warning) for a bad @nr_pages; -ENOMEM when no
- * range can be taken; or the backing's error.  On failure no page is
- * taken.
+ * Return: 0; -EINVAL for no pages; -E2BIG for more than @pool->max_request;
+ * -ENOMEM when no range can be taken; or the backing's error.  On failure
+ * no page is taken.
  */
 int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		      struct page **pages)
@@ -304,31 +466,40 @@ int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 	long got, more;
 	int ret = 0;
 
-	if (WARN_ONCE(!nr_pages || nr_pages > pool->max_request,
-		      "xen_scratch: %u pages asked for (1 to %lu allowed)\n",
-		      nr_pages, pool->max_request))
+	if (!nr_pages)
 		return -EINVAL;
+	if (nr_pages > pool->max_request)
+		return -E2BIG;
 
 	mutex_lock(&pool->lock);
-	if (pool->stats.pages_free < nr_pages) {
+	while (pool->stats.pages_free < nr_pages) {
 		ret = xen_scratch_fill(pool, nr_pages);
-		if (ret)
-			goto out;
+		if (ret != -EAGAIN)
+			break;
+		/* Frees while we wait may make room too: look again. */
+		ret = 0;
+		xen_scratch_wait_teardowns(pool);
 	}
+	if (ret)
+		goto out;
 
-	got = xen_scratch_take_pages(pool, nr_pages, pages, false);
+	got = xen_scratch_get_pages(pool, nr_pages, pages, false);
 	if (got < 0) {
 		ret = got;
 		goto out;
 	}
-	more = xen_scratch_take_pages(pool, nr_pages - got, pages + got, true);
+	more = xen_scratch_get_pages(pool, nr_pages - got, pages + got, true);
 	if (more < 0) {
 		/* Give back what the first pass took. */
-		xen_scratch_untake_pages(pool, pages, got);
+		xen_scratch_put_pages(pool, pages, got);
 		ret = more;
 		goto out;
 	}
-	WARN_ON(got + more != nr_pages);
+	if (WARN_ON_ONCE(got + more != nr_pages)) {
+		/* The free count lied: hand out nothing rather than holes. */
+		xen_scratch_put_pages(pool, pages, got + more);
+		ret = -ENOMEM;
+	}
 out:
 	mutex_unlock(&pool->lock);
 	return ret;
@@ -344,7 +515,9 @@ out:
  * and reported once.
  *
  * Context: process context; takes the pool's mutex.
- * Return: 0, or -EINVAL if any page was refused.
+ * Return: 0, or -EINVAL if any page was refused or (with a warning: no
+ * caller can have been handed so many) @nr_pages is above
+ * @pool->max_request, when none is freed.
  */
 int xen_scratch_free(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		     struct page **pages)
@@ -370,7 +543,7 @@ int xen_scratch_free(struct xen_scratch_pool *pool, unsigned int nr_pages,
 			bad++;
 			continue;
 		}
-		xen_scratch_put(pool, range, bit);
+		xen_scratch_put_page(pool, range, bit);
 	}
 	pool->stats.bad_frees += bad;
 	mutex_unlock(&pool->lock);
@@ -380,14 +553,12 @@ int xen_scratch_free(struct xen_scratch_pool *pool, unsigned int nr_pages,
 	return bad ? -EINVAL : 0;
 }
 
-static void xen_scratch_release(struct xen_scratch_pool *pool,
-				struct xen_scratch_range *range)
+/* Tear down a range taken off the pool's lists; no lock needed. */
+static void xen_scratch_teardown(struct xen_scratch_pool *pool,
+				 struct xen_scratch_range *range)
 {
-	list_del(&range->link);
-	pool->stats.pages_free -= range->nr_pages;
-	pool->stats.returns++;
 	pool->backing->unmap(pool, range);
-	xen_scratch_untake(range);
+	xen_scratch_unclaim(range);
 	kvfree(range);
 }
 
@@ -396,6 +567,15 @@ static void xen_scratch_release(struct xen_scratch_pool *pool,
  * @pool:     the pool
  * @min_idle: jiffies a range must have been all free; 0 for any idle range
  *
+ * A range goes only if the backing's @busy, if any, says nothing else
+ * still refers to its pages; otherwise it is kept and counted in
+ * @returns_refused.  The ranges are taken off the pool under its mutex and
+ * torn down after it is dropped, so alloc and free go on meanwhile.  The
+ * span stays allocated until its teardown is over, so no fill reuses it
+ * early; a fill that finds no room but a teardown in progress waits for it
+ * rather than fail or fall back.  Until then the range still counts in
+ * xen_scratch_stats() as held and idle.
+ *
  * Context: process context; takes the pool's mutex.
  * Return: the number of ranges given back.
  */
@@ -403,6 +583,7 @@ unsigned int xen_scratch_reclaim(struct xen_scratch_pool *pool,
 				 unsigned long min_idle)
 {
 	struct xen_scratch_range *range, *next;
+	LIST_HEAD(going);
 	unsigned int n = 0;
 
 	mutex_lock(&pool->lock);
@@ -410,10 +591,28 @@ unsigned int xen_scratch_reclaim(struct xen_scratch_pool *pool,
 		if (!xen_scratch_range_idle(range) ||
 		    time_before(jiffies, range->idle_since + min_idle))
 			continue;
-		xen_scratch_release(pool, range);
+		if (pool->backing->busy && pool->backing->busy(pool, range)) {
+			pool->stats.returns_refused++;
+			continue;
+		}
+		list_move_tail(&range->link, &going);
+		mtree_erase(&pool->by_page, (unsigned long)range->first);
+		pool->stats.pages_free -= range->nr_pages;
+		pool->stats.returns++;
+		pool->nr_tearing_down++;
 		n++;
 	}
 	mutex_unlock(&pool->lock);
+
+	list_for_each_entry_safe(range, next, &going, link) {
+		list_del(&range->link);
+		xen_scratch_teardown(pool, range);
+		mutex_lock(&pool->lock);
+		pool->nr_tearing_down--;
+		pool->teardowns_done++;
+		wake_up_all(&pool->teardown_wq);
+		mutex_unlock(&pool->lock);
+	}
 	return n;
 }
 
@@ -429,8 +628,9 @@ void xen_scratch_stats(struct xen_scratch_pool *pool,
 
 	mutex_lock(&pool->lock);
 	*stats = pool->stats;
-	stats->ranges = 0;
-	stats->idle_ranges = 0;
+	/* Being torn down: still held, and idle. */
+	stats->ranges = pool->nr_tearing_down;
+	stats->idle_ranges = pool->nr_tearing_down;
 	list_for_each_entry(range, &pool->ranges, link) {
 		stats->ranges++;
 		if (xen_scratch_range_idle(range))
@@ -448,11 +648,15 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m)
 {
 	struct xen_scratch_range *range;
 	struct xen_scratch_stats s;
+	unsigned int i;
 
 	mutex_lock(&pool->lock);
 	seq_printf(m, "target: %s, fallback: %s\n",
 		   pool->target ? pool->target->name : "none",
 		   pool->fallback ? pool->fallback->name : "none");
+	for (i = 0; pool->space && i < pool->space->nr; i++)
+		seq_printf(m, "unused: %pa-%pa\n", &pool->space->regions[i].start,
+			   &pool->space->regions[i].end);
 	list_for_each_entry(range, &pool->ranges, link) {
 		seq_printf(m, "range %pa-%pa from %s: %lu pages, %lu free",
 			   &range->res.start, &range->res.end,
@@ -469,9 +673,9 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m)
 	seq_printf(m, "ranges: %lu (%lu idle)\n", s.ranges, s.idle_ranges);
 	seq_printf(m, "pages: %lu free, %lu in use\n", s.pages_free,
 		   s.pages_used);
-	seq_printf(m, "fills: %lu, failed %lu, fallbacks %lu, conflicts %lu, returns %lu\n",
+	seq_printf(m, "fills: %lu, failed %lu, fallbacks %lu, conflicts %lu, returns %lu, refused %lu\n",
 		   s.fills, s.fill_failures, s.fallbacks, s.conflicts,
-		   s.returns);
+		   s.returns, s.returns_refused);
 	seq_printf(m, "bad frees: %lu\n", s.bad_frees);
 }
 
@@ -493,6 +697,10 @@ int xen_scratch_pool_init(struct xen_scratch_pool *pool)
 		return -EINVAL;
 
 	mutex_init(&pool->lock);
+	mt_init(&pool->by_page);
+	init_waitqueue_head(&pool->teardown_wq);
+	pool->nr_tearing_down = 0;
+	pool->teardowns_done = 0;
 	INIT_LIST_HEAD(&pool->ranges);
 	INIT_LIST_HEAD(&pool->blocked);
 	memset(&pool->stats, 0, sizeof(pool->stats));
@@ -503,22 +711,26 @@ int xen_scratch_pool_init(struct xen_scratch_pool *pool)
  * xen_scratch_pool_destroy() - give everything back
  * @pool: the pool
  *
+ * No other call on @pool may run beside or after this one: it waits for
+ * the teardowns of a reclaim begun before, not for that reclaim to return.
+ *
  * Return: 0, or -EBUSY (and a warning) if pages are still in use; the
- * ranges holding them are kept.
+ * pool is then left as it was, less its idle ranges.
  */
 int xen_scratch_pool_destroy(struct xen_scratch_pool *pool)
 {
-	struct xen_scratch_range *range, *next;
 	bool busy;
 
 	xen_scratch_reclaim(pool, 0);
 
 	mutex_lock(&pool->lock);
+	/* A reclaim begun before may still be tearing ranges down. */
+	while (pool->nr_tearing_down)
+		xen_scratch_wait_teardowns(pool);
 	busy = !list_empty(&pool->ranges);
-	list_for_each_entry_safe(range, next, &pool->blocked, link) {
-		list_del(&range->link);
-		release_resource(&range->res);
-		kvfree(range);
+	if (!busy) {
+		mtree_destroy(&pool->by_page);
+		xen_scratch_unblock(pool, NULL);
 	}
 	mutex_unlock(&pool->lock);
 
@@ -584,20 +796,20 @@ static bool xen_unused_trim(struct range *r, resource_size_t granule)
  * @regions:  the unused regions, inclusive, in any order
  * @nr:       how many
  * @granule:  regions are trimmed to multiples of this (a memory section)
- * @shown_in: if not NULL, each region is requested there as
- *            "Xen unused space"; a region that conflicts is skipped
  *
- * Regions that hold no whole granule, overlap an earlier one or conflict
- * are skipped, each with a message saying why.
+ * Regions that hold no whole granule or overlap an earlier one are
+ * skipped, each with a message saying why.  The space is a tree of its
+ * own, requested nowhere: a pool requests only the ranges it fills, in
+ * the tree it shows them in, and goes around what it meets there then.
  *
  * Return: the number of regions kept (> 0), -ENOENT if none was, or
  * -ENOMEM.
  */
 int xen_unused_space_build(struct xen_unused_space *space,
 			   const struct range *regions, unsigned int nr,
-			   resource_size_t granule, struct resource *shown_in)
+			   resource_size_t granule)
 {
-	struct resource *res, *conflict;
+	struct resource *res;
 	struct range *sorted;
 	unsigned int i, kept = 0;
 	u64 last_end = 0;
@@ -630,15 +842,6 @@ int xen_unused_space_build(struct xen_unused_space *space,
 		res->flags = IORESOURCE_MEM;
 		res->start = sorted[i].start;
 		res->end = sorted[i].end;
-		if (shown_in) {
-			conflict = request_resource_conflict(shown_in, res);
-			if (conflict) {
-				pr_info("unused space %pR overlaps %s %pR, skipped\n",
-					res, conflict->name, conflict);
-				memset(res, 0, sizeof(*res));
-				continue;
-			}
-		}
 		last_end = res->end;
 		kept++;
 	}
@@ -683,9 +886,6 @@ void xen_unused_space_destroy(struct xen_unused_space *space)
 		list_del(&space->link);
 		mutex_unlock(&xen_unused_spaces_lock);
 	}
-	for (i = 0; space->regions && i < space->nr; i++)
-		if (space->regions[i].parent)
-			release_resource(&space->regions[i]);
 	for (i = 0; space->holes && i + 1 < space->nr; i++)
 		if (space->holes[i].parent)
 			release_resource(&space->holes[i]);

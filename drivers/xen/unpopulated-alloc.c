@@ -12,26 +12,31 @@
  *     builds "Xen unused space" from it; the default offers
  *     iomem_resource.
  *  2. If the architecture offers nothing - it cannot vouch for any
- *     space, e.g. Arm booted with ACPI - ballooned pages are used, as
- *     without CONFIG_XEN_UNPOPULATED_ALLOC.  Guessing from
+ *     space, e.g. Arm without extended regions or booted with ACPI -
+ *     ballooned pages are used, as without CONFIG_XEN_UNPOPULATED_ALLOC.  Guessing from
  *     iomem_resource there could hand out addresses of devices that are
  *     not described yet.
  *
  * Ranges are taken a memory section at a time by the pool in
- * drivers/xen/scratch_pool.c and show up in /proc/iomem as "Xen scratch",
- * nested under the "Xen unused space" region they came from.  When every
+ * drivers/xen/scratch_pool.c and requested in iomem_resource as "Xen
+ * scratch" when they are filled; the rest of the unused space is
+ * requested nowhere, so that it stays free for whoever claims it later,
+ * and a fill never takes what was claimed before it.  When every
  * page of a range has been free for reclaim_delay_ms the range is given
  * back.  Once the unused space is exhausted, iomem_resource is tried only
  * if booted with unpopulated_alloc.iomem_fallback=1.
  *
  * On x86 PV the P2M entries of a new range are made INVALID before its
  * struct pages and direct map exist, so that no page table ever points at
- * a machine frame through them; each page's P2M leaf is allocated before
- * the page is handed out, so that a grant map never needs memory.
+ * a machine frame through them, and those that read identity (a gap of
+ * the memory map) do again once the range is torn down; each page's P2M
+ * leaf is allocated before the page is handed out, so that a grant map
+ * never needs memory.
  */
 
 #define pr_fmt(fmt) "xen:unpopulated: " fmt
 
+#include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/errno.h>
 #include <linux/init.h>
@@ -79,8 +84,8 @@ static enum xen_unpopulated_source xen_unpopulated_source;
  * arch_xen_unpopulated_init() - offer the space unpopulated pages may use
  * @res: set to &iomem_resource, or to a resource whose free space is
  *       unused (best, the @root of a struct xen_unused_space made by
- *       xen_unused_space_build(): ranges are then shown nested under
- *       their region)
+ *       xen_unused_space_build(), which the provider's debugfs file
+ *       lists)
  *
  * The default offers iomem_resource.  An architecture overrides this when
  * it knows better, and returns an error when it cannot vouch for any
@@ -102,60 +107,137 @@ static bool xen_unpopulated_pv(void)
 }
 #endif
 
+/*
+ * What a range's backing keeps: its dev_pagemap and, on x86 PV, which of
+ * its pfns read identity before they were made INVALID, so that they do
+ * again once the range goes.
+ */
+struct xen_unpopulated_range {
+	struct dev_pagemap pgmap;
+	unsigned long *was_identity;
+};
+
+#ifdef CONFIG_XEN_HAVE_PVMMU
+/* Make the first @nr pfns of @range INVALID, noting which were identity. */
+static int xen_unpopulated_p2m_take(struct xen_scratch_range *range,
+				    struct xen_unpopulated_range *ur,
+				    unsigned long *nr)
+{
+	unsigned long pfn = PFN_DOWN(range->res.start);
+
+	for (*nr = 0; *nr < range->nr_pages; (*nr)++) {
+		if (__pfn_to_mfn(pfn + *nr) == IDENTITY_FRAME(pfn + *nr))
+			__set_bit(*nr, ur->was_identity);
+		if (!set_phys_to_machine(pfn + *nr, INVALID_P2M_ENTRY)) {
+			pr_warn("no P2M entry for pfn %#lx, range %pR not added\n",
+				pfn + *nr, &range->res);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Give the first @nr pfns of @range back what they read before. */
+static void xen_unpopulated_p2m_restore(struct xen_scratch_range *range,
+					struct xen_unpopulated_range *ur,
+					unsigned long nr)
+{
+	unsigned long pfn = PFN_DOWN(range->res.start), i;
+
+	for_each_set_bit(i, ur->was_identity, nr)
+		if (!set_phys_to_machine(pfn + i, IDENTITY_FRAME(pfn + i)))
+			pr_warn_once("pfn %#lx not identity again\n", pfn + i);
+}
+#endif
+
+static void xen_unpopulated_range_free(struct xen_unpopulated_range *ur)
+{
+	bitmap_free(ur->was_identity);
+	kfree(ur);
+}
+
 static struct page *xen_unpopulated_map(struct xen_scratch_pool *pool,
 					struct xen_scratch_range *range)
 {
-	struct dev_pagemap *pgmap;
+	struct xen_unpopulated_range *ur;
+	unsigned long taken __maybe_unused = 0;
 	void *vaddr;
+	int ret;
 
-	pgmap = kzalloc(sizeof(*pgmap), GFP_KERNEL);
-	if (!pgmap)
+	ur = kzalloc(sizeof(*ur), GFP_KERNEL);
+	if (!ur)
 		return ERR_PTR(-ENOMEM);
 
-	pgmap->type = MEMORY_DEVICE_GENERIC;
-	pgmap->range.start = range->res.start;
-	pgmap->range.end = range->res.end;
-	pgmap->nr_range = 1;
-	pgmap->owner = range;
+	ur->pgmap.type = MEMORY_DEVICE_GENERIC;
+	ur->pgmap.range.start = range->res.start;
+	ur->pgmap.range.end = range->res.end;
+	ur->pgmap.nr_range = 1;
 
 #ifdef CONFIG_XEN_HAVE_PVMMU
 	if (xen_unpopulated_pv()) {
-		unsigned long pfn = PFN_DOWN(range->res.start);
-		unsigned long i;
-
-		/*
-		 * The entries are left INVALID on failure: the range is
-		 * known not to be anything else's.
-		 */
-		for (i = 0; i < range->nr_pages; i++) {
-			if (!set_phys_to_machine(pfn + i, INVALID_P2M_ENTRY)) {
-				pr_warn("no P2M entry for pfn %#lx, range %pR not added\n",
-					pfn + i, &range->res);
-				kfree(pgmap);
-				return ERR_PTR(-ENOMEM);
-			}
-		}
+		ur->was_identity = bitmap_zalloc(range->nr_pages, GFP_KERNEL);
+		ret = ur->was_identity ? xen_unpopulated_p2m_take(range, ur, &taken) :
+					 -ENOMEM;
+		if (ret)
+			goto fail;
 	}
 #endif
 
-	vaddr = memremap_pages(pgmap, NUMA_NO_NODE);
+	vaddr = memremap_pages(&ur->pgmap, NUMA_NO_NODE);
 	if (IS_ERR(vaddr)) {
-		pr_err("cannot map %pR: %ld\n", &range->res, PTR_ERR(vaddr));
-		kfree(pgmap);
-		return vaddr;
+		ret = PTR_ERR(vaddr);
+		pr_err("cannot map %pR: %d\n", &range->res, ret);
+		goto fail;
 	}
-	range->backing_data = pgmap;
+	range->backing_data = ur;
 	return virt_to_page(vaddr);
+
+fail:
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	if (ur->was_identity)
+		xen_unpopulated_p2m_restore(range, ur, taken);
+#endif
+	xen_unpopulated_range_free(ur);
+	return ERR_PTR(ret);
 }
 
 static void xen_unpopulated_unmap(struct xen_scratch_pool *pool,
 				  struct xen_scratch_range *range)
 {
-	struct dev_pagemap *pgmap = range->backing_data;
+	struct xen_unpopulated_range *ur = range->backing_data;
 
-	memunmap_pages(pgmap);
-	kfree(pgmap);
+	memunmap_pages(&ur->pgmap);
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	/* No struct page and no mapping are left: the span is a gap again. */
+	if (ur->was_identity)
+		xen_unpopulated_p2m_restore(range, ur, range->nr_pages);
+#endif
+	xen_unpopulated_range_free(ur);
 	range->backing_data = NULL;
+}
+
+/*
+ * memremap_pages() leaves every page of a MEMORY_DEVICE_GENERIC map with
+ * one reference, and the pool's pages keep it while they are handed out.
+ * More on a page nobody holds means someone kept a reference past the free
+ * (a gntdev or privcmd mapping not torn down): freeing its struct page
+ * would turn that into a use-after-free of the vmemmap, so keep the range.
+ */
+static bool xen_unpopulated_busy(struct xen_scratch_pool *pool,
+				 const struct xen_scratch_range *range)
+{
+	unsigned long i;
+
+	for (i = 0; i < range->nr_pages; i++) {
+		if (page_ref_count(range->first + i) != 1) {
+			pr_warn_once("pfn %#lx has %d references while free: keeping %pR\n",
+				     page_to_pfn(range->first + i),
+				     page_ref_count(range->first + i),
+				     &range->res);
+			return true;
+		}
+	}
+	return false;
 }
 
 static int xen_unpopulated_prepare(struct xen_scratch_pool *pool,
@@ -172,6 +254,7 @@ static const struct xen_scratch_backing xen_unpopulated_backing = {
 	.map = xen_unpopulated_map,
 	.unmap = xen_unpopulated_unmap,
 	.prepare = xen_unpopulated_prepare,
+	.busy = xen_unpopulated_busy,
 };
 
 static void xen_unpopulated_reclaim(struct work_struct *work)
@@ -290,8 +373,8 @@ static void __ref xen_unpopulated_choose(void)
  * @pages:    receives them
  *
  * Context: process context.
- * Return: 0, -EINVAL (with a warning) for a bad @nr_pages or a call
- * outside a Xen guest, or -ENOMEM.
+ * Return: 0; -EINVAL for no pages, or (with a warning) for a call outside
+ * a Xen guest; -E2BIG for more than 4 GiB worth; or -ENOMEM.
  */
 int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
@@ -351,11 +434,16 @@ static void __init xen_unpopulated_debugfs(void)
 {
 	struct dentry *dir = debugfs_lookup("xen", NULL);
 
-	if (!dir)
-		dir = debugfs_create_dir("xen", NULL);
+	/* Only the lookup takes a reference; creating pins the directory. */
+	if (dir) {
+		debugfs_create_file("unpopulated", 0444, dir, NULL,
+				    &xen_unpopulated_fops);
+		dput(dir);
+		return;
+	}
+	dir = debugfs_create_dir("xen", NULL);
 	debugfs_create_file("unpopulated", 0444, dir, NULL,
 			    &xen_unpopulated_fops);
-	dput(dir);
 }
 
 static int __init xen_unpopulated_init(void)

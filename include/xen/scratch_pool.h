@@ -14,9 +14,11 @@
 
 #include <linux/ioport.h>
 #include <linux/list.h>
+#include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/range.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 struct page;
 struct seq_file;
@@ -32,11 +34,17 @@ struct xen_scratch_range;
 /**
  * struct xen_scratch_backing - how a range gets struct pages
  * @map:     make struct pages for every page of @range; return the first
- *           (the rest follow it in memory) or an ERR_PTR().  Nothing of
- *           the range may stay behind on failure.
+ *           (the rest follow it in memory) or an ERR_PTR(), never NULL.
+ *           Nothing of the range may stay behind on failure.
  * @unmap:   undo @map once every page of @range is free again.
  * @prepare: optional; called for each page just before it is handed out.
  *           A failure gives the pages taken so far back and fails the call.
+ * @busy:    optional; whether anything still refers to a page of an idle
+ *           @range (a stale reference), in which case it is not unmapped.
+ *           Called with the pool's mutex held.
+ *
+ * @unmap runs without the pool's mutex, possibly beside @map of another
+ * range, except when adding the range fails after @map.
  */
 struct xen_scratch_backing {
 	struct page *(*map)(struct xen_scratch_pool *pool,
@@ -44,6 +52,8 @@ struct xen_scratch_backing {
 	void (*unmap)(struct xen_scratch_pool *pool,
 		      struct xen_scratch_range *range);
 	int (*prepare)(struct xen_scratch_pool *pool, struct page *page);
+	bool (*busy)(struct xen_scratch_pool *pool,
+		     const struct xen_scratch_range *range);
 };
 
 /**
@@ -54,8 +64,9 @@ struct xen_scratch_backing {
  * @pages_used:    pages handed out and not yet freed
  * @fills:         ranges taken
  * @fill_failures: attempts to take a range that failed
- * @conflicts:     spans skipped because something else sat there
+ * @conflicts:     spans blocked because something else sat there
  * @returns:       ranges given back
+ * @returns_refused: idle ranges kept because a page was still referenced
  * @fallbacks:     ranges taken from the fallback resource
  * @bad_frees:     frees of pages the pool had not handed out
  */
@@ -68,6 +79,7 @@ struct xen_scratch_stats {
 	unsigned long fill_failures;
 	unsigned long conflicts;
 	unsigned long returns;
+	unsigned long returns_refused;
 	unsigned long fallbacks;
 	unsigned long bad_frees;
 };
@@ -79,8 +91,8 @@ struct xen_scratch_stats {
  * @shown_in:     a range not taken from this resource is also requested
  *                in it so that it can be seen there; normally
  *                &iomem_resource
- * @space:        if @target is @space->root, a range is shown nested
- *                under the region of @space holding it; may be NULL
+ * @space:        the unused space @target is the root of, listed by
+ *                xen_scratch_show(); may be NULL
  * @min_addr:     lowest address a range may start at
  * @max_addr:     highest address a range may end at
  * @granule:      ranges are multiples of this size and aligned to it
@@ -90,7 +102,12 @@ struct xen_scratch_stats {
  * @backing_data: for @backing
  * @lock:         serialises everything below
  * @ranges:       ranges with pages
- * @blocked:      spans of @target found in use by others, never retried
+ * @by_page:      the ranges, indexed by the addresses of their struct pages
+ * @blocked:      granules found in use by others, retried once the
+ *                target has no other room
+ * @nr_tearing_down: ranges taken off @ranges and not yet torn down
+ * @teardowns_done: ranges torn down so far
+ * @teardown_wq:  woken whenever a teardown ends
  * @stats:        counters, see struct xen_scratch_stats
  *
  * The fields above @lock are set before xen_scratch_pool_init().
@@ -109,13 +126,17 @@ struct xen_scratch_pool {
 
 	struct mutex lock;		/* serialises the fields below */
 	struct list_head ranges;
+	struct maple_tree by_page;
 	struct list_head blocked;
+	unsigned int nr_tearing_down;
+	unsigned long teardowns_done;
+	wait_queue_head_t teardown_wq;
 	struct xen_scratch_stats stats;
 };
 
 /**
  * struct xen_scratch_range - one range of a pool
- * @link:         in the pool's @ranges or @blocked
+ * @link:         in the pool's @ranges
  * @res:          the range, allocated from the pool's target or fallback
  * @shown:        the copy inserted into the pool's @shown_in, when @res
  *                lives elsewhere
@@ -156,7 +177,7 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m);
  * struct xen_unused_space - guest-physical space a hypervisor left unused
  * @root:     spans every region; its free space is exactly the regions,
  *            so a pool can take ranges from it
- * @regions:  the regions, each inserted into the tree they are shown in
+ * @regions:  the regions, in no resource tree
  * @holes:    children of @root covering what lies between regions
  * @nr:       regions kept
  * @link:     in the list of spaces built
@@ -171,7 +192,7 @@ struct xen_unused_space {
 
 int xen_unused_space_build(struct xen_unused_space *space,
 			   const struct range *regions, unsigned int nr,
-			   resource_size_t granule, struct resource *shown_in);
+			   resource_size_t granule);
 void xen_unused_space_destroy(struct xen_unused_space *space);
 struct xen_unused_space *xen_unused_space_of(struct resource *res);
 

@@ -6,13 +6,16 @@
  * of its guest-physical space are unused: the "reg" entries after the
  * first (the grant table) of the node compatible with "xen,xen" are the
  * extended regions.  They become the "Xen unused space", each region
- * shown in /proc/iomem and trimmed to whole memory sections.
+ * trimmed to whole memory sections.
  *
- * Without extended regions (an older Xen, or ext_regions=0) the device
- * tree still describes every device, and the platform bus has inserted
- * their resources into iomem_resource by the time this runs, so
- * iomem_resource is offered.  Booted with ACPI, devices may not be
- * described yet: nothing is offered and ballooned pages are used.
+ * Nothing else tells an Arm guest which space is free.  iomem_resource
+ * does not: Xen's grant-table region (reg 0 of that node) is never
+ * requested there, nor is MMIO without a platform device, nor a bridge
+ * window not probed yet; and Xen may keep space out of the extended
+ * regions for itself.  So without a usable extended region (an older
+ * Xen, ext_regions=0, regions too small for a section), or when booted
+ * with ACPI, nothing is offered and ballooned pages are used, as they
+ * are without CONFIG_XEN_UNPOPULATED_ALLOC.
  */
 
 #define pr_fmt(fmt) "xen:unpopulated: " fmt
@@ -58,10 +61,11 @@ static unsigned int __init xen_ext_regions(struct device_node *np,
 
 /**
  * arch_xen_unpopulated_init() - offer the extended regions
- * @res: set to the "Xen unused space" resource, or to iomem_resource
+ * @res: set to the "Xen unused space" resource
  *
  * Return: 0; -ENODEV when booted with ACPI or without a "xen,xen" node,
- * so that ballooned pages are used; or -ENOMEM.
+ * -ENOENT when no extended region holds a whole section, so that
+ * ballooned pages are used; or -ENOMEM.
  */
 int __init arch_xen_unpopulated_init(struct resource **res)
 {
@@ -89,15 +93,13 @@ int __init arch_xen_unpopulated_init(struct resource **res)
 	of_node_put(np);
 
 	ret = xen_unused_space_build(&xen_unused_space, regions, nr,
-				     PAGES_PER_SECTION << PAGE_SHIFT,
-				     &iomem_resource);
+				     PAGES_PER_SECTION << PAGE_SHIFT);
 	kfree(regions);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret <= 0) {
-		pr_info("no usable extended region: offering iomem_resource, whose devices the device tree describes\n");
-		*res = &iomem_resource;
-		return 0;
+		pr_info("no usable extended region: Xen vouches for no free space\n");
+		return -ENOENT;
 	}
 	*res = &xen_unused_space.root;
 	return 0;

@@ -169,8 +169,7 @@ int __init arch_xen_unpopulated_init(struct resource **res)
 	ret = xen_unused_gaps(&g);
 	if (!ret)
 		ret = xen_unused_space_build(&xen_unused_space, g.regions, g.nr,
-					     PAGES_PER_SECTION << PAGE_SHIFT,
-					     &iomem_resource);
+					     PAGES_PER_SECTION << PAGE_SHIFT);
 	kfree(g.regions);
 
 	if (ret == -ENOMEM)

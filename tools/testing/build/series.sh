@@ -76,9 +76,9 @@ lookup benchmark to debugfs.
 
 Patches 5-7 rewrite unpopulated-alloc on a pool
 (drivers/xen/scratch_pool.c) that takes section-sized ranges from the
-"Xen unused space" the architecture finds, shows each as "Xen scratch"
-nested under it in /proc/iomem, refuses strangers and double frees, and
-gives a range back once it has been idle.  On x86 the unused space is
+"Xen unused space" the architecture finds, requests in /proc/iomem only
+the ranges in use, as "Xen scratch", refuses strangers and double frees,
+and gives a range back once it has been idle.  On x86 the unused space is
 the gaps of the Xen memory map above 4 GiB (upstream took dom0's ranges
 from machine RAM it does not own).  Patch 6 fixes x86 hot-remove on Xen
 PV, which freed page-table pages the hypervisor still held read-only.""")
