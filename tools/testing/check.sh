@@ -81,10 +81,13 @@ boot_layouts()
 }
 
 # The boots run QEMU on one host thread, so while the x86 layouts boot the
-# other kernels build beside them, one at a time on one job: prebuild
-# NAME ARGS... queues kernel.sh ARGS in the background, and step then
-# waits for it (prebuilt NAME) before running kernel.sh again, which finds
-# nothing left to do.
+# other kernels and the domU test's QEMU build beside them, one at a time:
+# prebuild NAME SCRIPT ARGS... queues tools/testing/build/SCRIPT ARGS in
+# the background, and step then waits for it (prebuilt NAME) before
+# running SCRIPT again, which finds nothing left to do.  They build with
+# every job but at the lowest priority: the boot keeps its core, and a
+# core the foreground leaves idle (waiting for one of them, or between
+# boots) goes to the build.
 PREBUILDS=()
 prebuild()
 {
@@ -96,7 +99,7 @@ start_prebuilds()
 	local p
 
 	[ ${#PREBUILDS[@]} -gt 0 ] || return 0
-	progress "building ${#PREBUILDS[@]} more kernels in the background, beside the boots"
+	progress "building ${#PREBUILDS[@]} more kernels and tools in the background, beside the boots"
 	# In a process group of their own (job control on for this one job),
 	# so that stop_prebuilds can end all of them at once; input from
 	# /dev/null, as without job control, so that nothing in them can
@@ -104,7 +107,7 @@ start_prebuilds()
 	set -m
 	(
 		for p in "${PREBUILDS[@]}"; do
-			XENMM_JOBS=1 "$B/build/kernel.sh" ${p#*:} \
+			nice -n 19 "$B/build/"${p#*:} \
 				>"$XENMM_LOGS/prebuild-${p%%:*}.log" 2>&1
 			echo $? >"$XENMM_LOGS/prebuild-${p%%:*}.rc"
 		done
@@ -119,7 +122,7 @@ start_prebuilds()
 stop_prebuilds()
 {
 	[ -n "$PREBUILD_PID" ] && kill -0 "$PREBUILD_PID" 2>/dev/null || return 0
-	echo "xenmm: stopping the background kernel builds" >&2
+	echo "xenmm: stopping the background builds" >&2
 	kill -TERM -- "-$PREBUILD_PID" 2>/dev/null
 }
 
@@ -197,11 +200,16 @@ rm -f "$XENMM_LOGS"/prebuild-*.rc
 if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	kout=$(tail -n 1 "$XENMM_LOGS/check-kernel.log.out")
 	record build/kernel 0 "$kout/arch/x86/boot/bzImage"
-	[ -n "$X86_LAYOUTS" ] && prebuild kernel-debug --variant debug
+	if [ -n "$X86_LAYOUTS" ]; then
+		# Its packages and source in the foreground: one apt-get at a time.
+		"$B/build/qemu.sh" --fetch || record build/qemu-x86-fetch 1 "see above"
+		prebuild qemu-x86 qemu.sh
+		prebuild kernel-debug kernel.sh --variant debug
+	fi
 	if [ -n "$ARM64_LAYOUTS" ]; then
 		need_pkgs gcc-aarch64-linux-gnu
-		prebuild kernel-arm64 --arch arm64
-		prebuild kernel-arm64-debug --arch arm64 --variant debug
+		prebuild kernel-arm64 kernel.sh --arch arm64
+		prebuild kernel-arm64-debug kernel.sh --arch arm64 --variant debug
 	fi
 	start_prebuilds
 	progress "KDIR, patch series and lint checks"
@@ -242,8 +250,20 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
 		dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
 			die "cannot build the domU test's initramfs"
-		BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 600)
-		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+		# On the QEMU of tools/testing/qemu, which its PVH domU needs;
+		# without it, the PV domU on Debian's.
+		prebuilt qemu-x86
+		if step qemu-x86 "$B/build/qemu.sh"; then
+			dqemu=$(tail -n 1 "$XENMM_LOGS/check-qemu-x86.log.out")
+			record build/qemu-x86 0 "$dqemu"
+			BOOT_OPTS=(--series --checks all --linux-extra xenmm.domu --timeout 600)
+			XENMM_QEMU_X86=$dqemu boot_layouts "$oxen" \
+				"$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+		else
+			BOOT_OPTS=(--series --checks dom0-domu
+				   --linux-extra "xenmm.domu xenmm.nopvh" --timeout 600)
+			boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+		fi
 		# The same Xen padded to end one page past a 2 MiB boundary.
 		pout=$("$B/build/xen-padded.sh" 2>"$XENMM_LOGS/check-xen-padded.err")
 		echo "$pout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"

@@ -7,7 +7,8 @@
 # Environment: LAYOUT (default pc-1g), KDIR (build the user's tree instead),
 # XEN_FLAVOUR (source, the default: Xen 4.17.5 with our series, debug
 # build; debian: Debian's xen-hypervisor-4.17 binary), GUEST=domu (also run
-# a PV domU under dom0's toolstack: x86 layouts only), DEBUG=1 (the debug
+# a PV and a PVH domU under dom0's toolstack: x86 layouts only; boots the
+# QEMU that tools/testing/build/qemu.sh builds), DEBUG=1 (the debug
 # kernel, tools/testing/build/variants/debug), STRESS=SEED (also run the
 # dom0 stress test, tools/testing/stress/, with that seed).
 
@@ -16,9 +17,12 @@ source "$(dirname "$0")/build/common.sh"
 LAYOUT=${LAYOUT:-pc-1g}
 B=$XENMM_TOP/tools/testing
 
-python3 "$B/boot/xenboot.py" --list-layouts | grep -q "^  $LAYOUT " ||
+# Not piped into grep -q: grep would stop reading at the match, and the
+# listing die of SIGPIPE under pipefail.
+layouts=$(python3 "$B/boot/xenboot.py" --list-layouts) || exit 1
+grep -q "^  $LAYOUT " <<<"$layouts" ||
 	die "unknown layout '$LAYOUT'; known layouts:
-$(python3 "$B/boot/xenboot.py" --list-layouts)"
+$layouts"
 
 arch=$(python3 "$B/boot/xenboot.py" --layout-arch "$LAYOUT") || exit 1
 [ -z "$KDIR" ] || [ "$arch" = x86_64 ] || die "KDIR= is supported for x86_64 layouts only"
@@ -42,6 +46,12 @@ domu)
 	[ "$arch" = x86_64 ] || die "GUEST=domu needs an x86_64 layout"
 	extra+=(--extra "$("$B/build/domu.sh" "$out")") || exit 1
 	linux_extra=xenmm.domu
+	# The domU test's PVH domU needs the QEMU of tools/testing/qemu
+	# (Debian's Xen runs no PVH domU here: it has no shadow paging).
+	if [ "${XEN_FLAVOUR:-source}" = source ]; then
+		XENMM_QEMU_X86=$("$B/build/qemu.sh") || exit 1
+		export XENMM_QEMU_X86
+	fi
 	;;
 *) die "GUEST=$GUEST: known guests are dom0 (default) and domu" ;;
 esac

@@ -170,13 +170,14 @@ copy_tree_files()
 # xen-series.sh.
 XEN_SRC_VERSION=${XEN_SRC_VERSION:-4.17.5+72-g01140da4e8-1}
 
-# xen_source_download: Debian's xen source package in the cache (adds a
-# deb-src entry for Debian's archive if apt has none); prints its directory.
-xen_source_download()
+# debian_source_download PKG VERSION DIR: Debian's source package PKG at
+# VERSION, downloaded once into DIR (adds deb-src entries for Debian's
+# archive if apt knows no such source); prints DIR.
+debian_source_download()
 {
-	local dl=$XENMM_CACHE/xen/source-$XEN_SRC_VERSION
+	local pkg=$1 version=$2 dl=$3
 
-	if ! apt-cache showsrc xen 2>/dev/null | grep -x "Version: $XEN_SRC_VERSION" >/dev/null; then
+	if ! apt-cache showsrc "$pkg" 2>/dev/null | grep -x "Version: $version" >/dev/null; then
 		[ "$(id -u)" -eq 0 ] || die "need root to add Debian's deb-src entry"
 		progress "apt: adding deb-src for Debian's archive (/etc/apt/sources.list.d/xenmm-src.sources)"
 		cat >/etc/apt/sources.list.d/xenmm-src.sources <<-EOS
@@ -185,21 +186,35 @@ xen_source_download()
 		Suites: bookworm bookworm-updates
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+		Types: deb-src
+		URIs: http://deb.debian.org/debian-security
+		Suites: bookworm-security
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		EOS
 		run_logged "$XENMM_LOGS/apt-update.log" apt-get update -q ||
 			die "apt-get update failed (log: $XENMM_LOGS/apt-update.log)"
-		apt-cache showsrc xen | grep -x "Version: $XEN_SRC_VERSION" >/dev/null ||
-			die "apt knows no source of xen $XEN_SRC_VERSION"
+		apt-cache showsrc "$pkg" | grep -x "Version: $version" >/dev/null ||
+			die "apt knows no source of $pkg $version"
 	fi
 	if [ ! -f "$dl/done" ]; then
-		progress "downloading Debian's xen $XEN_SRC_VERSION source"
+		progress "downloading Debian's $pkg $version source"
+		rm -rf "$dl"
 		mkdir -p "$dl"
-		(cd "$dl" && run_logged "$XENMM_LOGS/xen-source.log" \
-			apt-get source --download-only "xen=$XEN_SRC_VERSION") ||
-			die "cannot download the xen source (log: $XENMM_LOGS/xen-source.log)"
+		(cd "$dl" && run_logged "$XENMM_LOGS/$pkg-source.log" \
+			apt-get source --download-only "$pkg=$version") ||
+			die "cannot download the $pkg source (log: $XENMM_LOGS/$pkg-source.log)"
 		touch "$dl/done"
 	fi
 	echo "$dl"
+}
+
+# xen_source_download: Debian's xen source package in the cache; prints its
+# directory.
+xen_source_download()
+{
+	debian_source_download xen "$XEN_SRC_VERSION" "$XENMM_CACHE/xen/source-$XEN_SRC_VERSION"
 }
 
 # xen_unpack_debian DL DEST: unpack the source in DL into DEST, apply
