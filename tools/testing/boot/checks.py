@@ -177,9 +177,24 @@ def fmt_ranges(ranges):
 # ---------------------------------------------------------------------------
 # Checks
 
+def where_stopped(res):
+    """Where a boot that did not finish was: the sections still open when
+    it stopped, when each began, and the guest's last line."""
+    open_at = {}
+    for secs, kind, name in res.get("marks", []):
+        if kind == "begin":
+            open_at[name] = secs
+        else:
+            open_at.pop(name, None)
+    where = ", ".join(f"in section {n} since {t} s" for n, t in open_at.items())
+    last = next((x.strip() for x in reversed(res.get("lines", [])) if x.strip()), "")
+    return f"{where or 'in no section'}; last line: {last[:160]!r}"
+
+
 def check_boot(res):
     if res["status"] != "done":
-        return False, f"guest {res['status']} after {res['seconds']} s"
+        return False, (f"guest {res['status']} after {res['seconds']} s, "
+                       f"{where_stopped(res)}")
     return True, f"booted and powered off in {res['seconds']} s"
 
 
@@ -226,7 +241,8 @@ WARN_SITE = re.compile(r"WARNING: CPU: \d+ PID: \d+ at (\S+):\d+ ")
 # The KUnit cases that feed them bad input on purpose: a WARN counts as
 # theirs only with one of them in its call trace.
 KUNIT_BAD_INPUT_CASE = re.compile(
-    r"\b(p2m_test_bad_input|scratch_test_bad_input|scratch_test_bad_pool)\+0x")
+    r"\b(p2m_test_bad_input|scratch_test_bad_input|scratch_test_bad_pool|"
+    r"p2m_kunit_refused_allocates_nothing)\+0x")
 
 
 def kernel_splats(lines):
@@ -369,6 +385,10 @@ def check_p2m_identity(res):
     end = ranges[-1][1]
     ram = merged((-(-s // 4096), e // 4096) for s, e, t in mmap
                  if t in ("usable", "unusable"))
+    above = [(max(s, end), e) for s, e in ram if e > end]
+    if above:
+        return False, (f"machine RAM {fmt_ranges(above)} lies at or above the tree's end "
+                       f"{end:#x}, where every lookup answers identity")
     want, pos = [], 0
     for s, e in ram:
         if s > pos:
@@ -380,7 +400,13 @@ def check_p2m_identity(res):
     got = merged((s, e) for s, e, k in ranges if k == "identity")
     if got != want:
         return False, f"identity {fmt_ranges(got)}, machine map implies {fmt_ranges(want)}"
-    return True, f"{len(got)} identity ranges are exactly the machine map's non-RAM"
+    # Machine RAM the guest does not own reads missing, never identity
+    # (Documentation/xen/p2m.rst, "Machine RAM dom0 does not own").
+    unowned = sum(min(e, re_) - max(s, rs) for s, e, k in ranges if k == "missing"
+                  for rs, re_ in ram if s < re_ and rs < e)
+    return True, (f"{len(got)} identity ranges are exactly the machine map's non-RAM; "
+                  f"{unowned} pfns of machine RAM not populated (not ours, or extra "
+                  "memory) read missing")
 
 
 def check_p2m_populated(res):
@@ -432,15 +458,24 @@ def check_grant(res):
     # back fails with EFAULT and is freed at once.  Said first when that
     # round ran and failed; wanted after the rest.
     efault = [x for x in lines if x.startswith("efault")]
-    if efault and "efault: ok" not in lines:
+    balloon = arm_without_ext_regions(res)
+    efault_ok = "efault: ok (ballooned pages)" if balloon else "efault: ok"
+    if efault and efault_ok not in lines:
         return False, "map with a read-only argument: " + "; ".join(efault)
     if "pattern: ok (0 words differ)" not in " ".join(lines) or \
             rc != ["@@@XENMM-RC 0@@@"]:
         return False, "; ".join(lines[-4:]) or "no grant block"
-    if "efault: ok" not in lines:
+    if efault_ok not in lines:
         return False, "no map with a read-only argument was tried"
     mapped = [x for x in lines
               if x.startswith("iomem_mapped:") and "Xen scratch" in x]
+    if balloon:
+        if mapped:
+            return False, (f"no extended region, yet gntdev's page lies in "
+                           f"{mapped[0].split(': ', 1)[1].strip()}")
+        return True, ("grant mapped and read back through a ballooned page "
+                      "(no extended region); a map that cannot be copied back "
+                      "fails with EFAULT")
     if not mapped:
         return False, "no Xen scratch in /proc/iomem while mapped"
     scratch = mapped[0].split(": ", 1)[1].strip()
@@ -505,12 +540,20 @@ def expected_unused(res):
     return want, "the extended regions Xen gave dom0, trimmed to sections"
 
 
+def arm_without_ext_regions(res):
+    """An arm64 dom0 that Xen gave no usable extended region: it cannot
+    know which space is free, so unpopulated pages must be ballooned."""
+    return res.get("arch") == "arm64" and not expected_unused(res)[0]
+
+
 def check_unpopulated(res):
     """Unpopulated pages: 1, 64 and 1024 pages taken through the test module
     are ZONE_DEVICE, not RAM, P2M INVALID with leaves of their own, and lie
-    in "Xen scratch" ranges nested under "Xen unused space" (when the guest
-    has one), which avoids every entry of the machine memory map Xen
-    printed; the ranges are gone from /proc/iomem once freed."""
+    in top-level "Xen scratch" ranges of /proc/iomem inside the "Xen unused
+    space" the provider lists (when the guest has one), which avoids every
+    entry of the machine memory map Xen printed; nothing else of that space
+    is requested in /proc/iomem, so a late claim at its top succeeds; the
+    ranges are gone from /proc/iomem once freed."""
     lines = block(res, "unpopulated")
     if lines is None:
         return False, "no unpopulated block"
@@ -519,15 +562,19 @@ def check_unpopulated(res):
     if rc != ["@@@XENMM-RC 0@@@"]:
         return False, "; ".join(lines[-4:])
 
-    def scratch_and_unused(tag):
+    def scratch_and_unused(tag, stats_tag):
         entries = parse_iomem(t.get(tag, []))
+        listed = [UNUSED_LINE.match(x) for x in t.get(stats_tag, [])]
         return ([(d, s, e) for d, s, e, n in entries if n == "Xen scratch"],
-                [(s, e) for d, s, e, n in entries
-                 if d == 0 and n == "Xen unused space"])
+                [(int(m.group(1), 16), int(m.group(2), 16)) for m in listed if m],
+                [(s, e) for d, s, e, n in entries if n == "Xen unused space"])
 
     # A PVH or HVM guest holds its grant frames in unpopulated pages for
     # good: what was there before the test must be there after, no more.
-    scratch_before, unused = scratch_and_unused("iomem_before")
+    scratch_before, unused, requested = scratch_and_unused("iomem_before", "stats_1")
+    if requested:
+        return False, (f"Xen unused space {fmt_incl(requested)} requested in /proc/iomem: "
+                       "nothing but the ranges in use may be")
     in_use_before = int(t.get("in_use_before", ["-1"])[0])
     if scratch_before and in_use_before <= 0:
         return False, "Xen scratch in /proc/iomem before any allocation"
@@ -536,6 +583,22 @@ def check_unpopulated(res):
         return False, (f"dom0 read extended regions {fmt_incl(guest_ext_regions(res))}"
                        f" from its device tree, Xen gave {fmt_incl(xen_ext_regions(res))}")
     want, why = expected_unused(res)
+    balloon = "source: ballooned pages" in t.get("stats", [])
+    if any(x.startswith("target: Xen unused space,") for x in t.get("stats_1", [])) \
+            and not unused:
+        return False, "the provider takes from Xen unused space but lists none in debugfs"
+    # Arm cannot know which of its space is free unless Xen says so: with
+    # no extended region the balloon must be used, never iomem_resource.
+    if arm_without_ext_regions(res):
+        if not balloon:
+            got = [f"{s:x}-{e:x}" for _, s, e in
+                   scratch_and_unused("iomem_1", "stats_1")[0]]
+            return False, ("no usable extended region, yet pages came from "
+                           f"address space Xen never listed: Xen scratch "
+                           f"{', '.join(got) or 'none'}; want ballooned pages")
+        return check_unpopulated_balloon(res, t)
+    if balloon:
+        return False, f"ballooned pages although {why} were offered"
     if want is not None:
         if unused != want:
             return False, (f"Xen unused space {fmt_incl(unused)} is not {why}: "
@@ -555,11 +618,11 @@ def check_unpopulated(res):
             return False, f"Xen unused space below 4 GiB: {unused}"
 
     shown = []
+    pv = "guest_type: PV" in (block(res, "guest") or [])
     for n in UNPOPULATED_SIZES:
         h = dict(x.split(": ", 1) for x in t.get(f"hold_{n}", []) if ": " in x)
         expect = {"held": n, "zone_device": n, "ram": 0, "p2m_invalid": n,
                   "p2m_leaf": n}
-        pv = "guest_type: PV" in (block(res, "guest") or [])
         for key, value in expect.items():
             if key.startswith("p2m") and not pv:
                 if key in h:
@@ -574,33 +637,125 @@ def check_unpopulated(res):
         in_use = [x for x in t.get(f"stats_{n}", []) if x.startswith("pages: ")]
         if not in_use or not in_use[0].endswith(f", {n + max(in_use_before, 0)} in use"):
             return False, f"{n} pages: provider debugfs says {in_use}"
-        scratch, unused_now = scratch_and_unused(f"iomem_{n}")
+        scratch, unused_now, requested = scratch_and_unused(f"iomem_{n}", f"stats_{n}")
         if not scratch:
             return False, f"{n} pages: no Xen scratch in /proc/iomem"
         for a, b in pfns:
             lo, hi = a << 12, ((b + 1) << 12) - 1
             if not any(s <= lo and hi <= e for _, s, e in scratch):
                 return False, f"{n} pages: pfns {a:#x}-{b:#x} outside Xen scratch"
+        if requested:
+            return False, f"{n} pages: Xen unused space in /proc/iomem: {fmt_incl(requested)}"
         for d, s, e in scratch:
-            if unused and (d != 1 or not any(us <= s and e <= ue
-                                             for us, ue in unused_now)):
-                return False, (f"{n} pages: Xen scratch {s:#x}-{e:#x} not "
-                               "nested in Xen unused space")
-            if not unused and d != 0:
+            if d != 0:
                 return False, f"{n} pages: Xen scratch {s:#x}-{e:#x} nested"
+            if unused and not any(us <= s and e <= ue for us, ue in unused_now):
+                return False, (f"{n} pages: Xen scratch {s:#x}-{e:#x} outside "
+                               f"the Xen unused space {fmt_incl(unused_now)}")
             shown.append(f"{s:x}-{e:x}")
 
-    scratch, _ = scratch_and_unused("iomem_after")
+    late = ""
+    if unused:
+        # unpopulated.sh's choice: the page above the highest Xen scratch
+        # if still unused space, else the last page of the space.
+        top = max(e for _, _, e in scratch) + 1
+        want_addr = (top if any(s <= top < e for s, e in unused_now)
+                     else unused_now[-1][1] - 0xfff)
+        said = (t.get("late_claim") or ["none"])[0]
+        m = LATE_CLAIM.match(said)
+        if not m or int(m.group(1), 16) != want_addr:
+            return False, f"late claim: {said}; want one of {want_addr:#x}"
+        if m.group(2) != "0":
+            return False, (f"a late claim of unused space at {m.group(1)}, beside the "
+                           f"ranges in use, failed: rc {m.group(2)}; the provider holds "
+                           "unused space it does not use")
+        late = f"; a late claim of {m.group(1)} beside them succeeded"
+
+    scratch, _, _ = scratch_and_unused("iomem_after", "stats")
     if scratch != scratch_before:
         return False, (f"Xen scratch after freeing {scratch}, "
                        f"before the test {scratch_before}")
     stats = dict(x.split(": ", 1) for x in t.get("stats", []) if ": " in x)
     if stats.get("bad frees") != "0":
         return False, f"provider reports bad frees: {stats.get('bad frees')}"
-    where = "in Xen unused space" if unused else "top-level (iomem_resource)"
+    ok, pin = check_unpopulated_pin(t, in_use_before)
+    if not ok:
+        return False, pin
+    # x86 PV: the pfns of a range given back are a gap of the memory map
+    # again, which reads identity (unless the guest still holds the range).
+    rel = [RELEASED.match(x) for x in t.get("released", [])]
+    rel = [m for m in rel if m]
+    if pv and in_use_before <= 0:
+        if not rel:
+            return False, "no P2M report of the released pfns"
+        n, ident = int(rel[0].group(1)), int(rel[0].group(2))
+        if n != UNPOPULATED_SIZES[-1] or ident != n:
+            return False, (f"P2M after the give-back: {rel[0].group(0)}; "
+                           "want every pfn identity, as before the range was taken")
+    where = "in Xen unused space" if unused else "from iomem_resource"
     kept = f" ({in_use_before} pages held by the guest throughout)" if in_use_before > 0 else ""
     return True, (f"1/64/1024 pages unbacked in Xen scratch "
-                  f"{', '.join(sorted(set(shown)))} {where}; returned after{kept}")
+                  f"{', '.join(sorted(set(shown)))} {where}{late}; returned after{kept}; {pin}")
+
+
+UNUSED_LINE = re.compile(r"^unused: (0x[0-9a-f]+)-(0x[0-9a-f]+)$")
+LATE_CLAIM = re.compile(r"^(0x[0-9a-f]+) rc (-?\d+)$")
+RELEASED = re.compile(r"^(\d+) pfns, (\d+) identity, (\d+) invalid, (\d+) other$")
+PIN_LINE = re.compile(r"^pinned: pfn (0x[0-9a-f]+), (\d+) references$")
+REFUSED = re.compile(r"^fills: .*, returns (\d+), refused (\d+)$")
+RANGES = re.compile(r"^ranges: (\d+) \((\d+) idle\)$")
+
+
+def check_unpopulated_pin(t, in_use_before):
+    """A page freed while something still holds a reference to it keeps
+    its range: the provider refuses to give it back (and counts that) for
+    the 3 s the test waits, reads the page fine afterwards, and gives the
+    range back once the reference is dropped."""
+    if "pin_skipped" in t:
+        if in_use_before > 0:
+            return True, f"stale-reference test not run ({t['pin_skipped'][0]})"
+        return False, f"stale-reference test skipped: {t['pin_skipped'][0]}"
+    before = [PIN_LINE.match(x) for x in t.get("pin_before", [])]
+    after = [PIN_LINE.match(x) for x in t.get("pin_after", [])]
+    if not before or not before[0] or before[0].group(2) != "2":
+        return False, f"pinned page: {t.get('pin_before')}, want 2 references"
+    if not after or not after[0] or after[0].groups() != before[0].groups():
+        return False, (f"pinned page after 3 s: {t.get('pin_after')}, "
+                       f"want {before[0].group(0)}")
+    refused = [REFUSED.match(x) for x in t.get("pin_stats", [])]
+    idle = [RANGES.match(x) for x in t.get("pin_stats", [])]
+    refused = [m for m in refused if m]
+    idle = [m for m in idle if m]
+    if not refused or int(refused[0].group(2)) < 1:
+        return False, f"provider never refused to give back the pinned range: {t.get('pin_stats')}"
+    if not idle or int(idle[0].group(2)) < 1:
+        return False, f"no idle range kept for the pinned page: {t.get('pin_stats')}"
+    released = [REFUSED.match(x) for x in t.get("pin_released", [])]
+    released = [m for m in released if m]
+    if not released or int(released[0].group(1)) <= int(refused[0].group(1)):
+        return False, f"range not given back once unpinned: {t.get('pin_released')}"
+    return True, (f"a page freed with a reference left kept its range "
+                  f"(refused {refused[0].group(2)} times in 3 s), given back once released")
+
+
+def check_unpopulated_balloon(res, t):
+    """The provider fell back to ballooned pages: every page handed out is
+    ordinary RAM, nothing shows as Xen scratch, and the guest said why."""
+    why = [x for x in dmesg(res) if "xen:unpopulated: " in x and
+           "using ballooned pages" in x]
+    if not why:
+        return False, "ballooned pages, but the log does not say why"
+    for tag in ("iomem_before", "iomem_after") + tuple(
+            f"iomem_{n}" for n in UNPOPULATED_SIZES):
+        if any(n == "Xen scratch" for *_, n in parse_iomem(t.get(tag, []))):
+            return False, f"Xen scratch in /proc/iomem ({tag}) with ballooned pages"
+    for n in UNPOPULATED_SIZES:
+        h = dict(x.split(": ", 1) for x in t.get(f"hold_{n}", []) if ": " in x)
+        for key, value in {"held": n, "zone_device": 0, "ram": n}.items():
+            if h.get(key) != str(value):
+                return False, f"{n} ballooned pages: {key} is {h.get(key)}, want {value}"
+    return True, (f"1/64/1024 ballooned pages, all RAM, none in Xen scratch "
+                  f"({why[0].split('xen:unpopulated: ', 1)[1].strip()})")
 
 
 DOM0_CHECKS = [
@@ -626,7 +781,7 @@ DOM0_CHECKS = [
 
 # vcpus of tools/testing/domu/xenmm-domu.cfg and xenmm-pvh.cfg.
 DOMU_VCPUS = 2
-PVH_VCPUS = 1
+PVH_VCPUS = 2
 
 
 def domu_res(res, name="domu"):
@@ -805,16 +960,10 @@ def check_pvh_boot(res):
     if kv.get("pvh_create_rc") != "0":
         return False, f"xl create of the PVH domU: rc {kv.get('pvh_create_rc')} (virt_caps {kv.get('virt_caps')})"
     info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
-    retried = [k for k in kv if k.startswith("pvh_attempt_")]
     if d["status"] != "done" or info.get("guest_type") != "PVH":
-        return False, (f"PVH domU: {d['status']}, guest_type {info.get('guest_type')}"
-                       + (f"; {len(retried)} attempt(s) died of the known TCG PVH panic"
-                          if retried else ""))
+        return False, f"PVH domU: {d['status']}, guest_type {info.get('guest_type')}"
     return True, (f"PVH domU (Linux {info.get('kernel')}, {info.get('MemTotal')}) "
-                  f"created in {kv.get('pvh_create_ms')} ms on virt_caps {kv.get('virt_caps')}"
-                  + (f", after {len(retried)} attempt(s) lost to the known TCG PVH panic"
-                     if retried else ""))
-
+                  f"created in {kv.get('pvh_create_ms')} ms on virt_caps {kv.get('virt_caps')}")
 
 def check_pvh_dom0_grant(d):
     """The PVH domU mapped dom0's grant through gntdev and read it back."""
@@ -826,6 +975,29 @@ def check_pvh_dom0_grant(d):
         return False, "; ".join(lines[-4:]) or "no dom0_grant block"
     return True, (f"dom0's grant refs {said.get('dom0_refs')} mapped through gntdev, "
                   f"pattern {said['map_pattern']}, unmapped")
+
+
+def check_pvh_user_busy(d):
+    """The PVH domU spent its 15 s busy in user mode and lost no word.
+
+    Its timer interrupts then arrive from user mode, where one delivered
+    twice (tools/testing/qemu/0001) kills the guest; the boot's status
+    says whether it lived.  At least 1 s of user time (100 USER_HZ
+    ticks, 250 timer interrupts at HZ=250) says the interrupts did arrive
+    there."""
+    said = dict(x.split(": ", 1) for x in block(d, "user_busy") or [] if ": " in x)
+    try:
+        utime = int(said.get("busy_utime_ticks", ""))
+        rounds = int(said.get("scribble_rounds", ""))
+        wrong = int(said.get("scribble_wrong", ""))
+    except ValueError:
+        return False, f"no scribble totals in the user_busy block: {said}"
+    if said.get("busy_rc") != "0" or wrong or utime < 100:
+        return False, (f"scribble: rc {said.get('busy_rc')}, {rounds} rounds, {wrong} wrong "
+                       f"words, {utime} user ticks (want rc 0, 0 wrong, >= 100 ticks)")
+    return True, (f"{utime / 100:.1f} s in user mode on a busy vCPU, timer interrupts "
+                  f"taken there: scribble {rounds} rounds of {said.get('scribble_mib')} MiB, "
+                  "0 wrong words")
 
 
 def pvh_check(fn):
@@ -843,6 +1015,7 @@ PVH_CHECKS = [
     ("pvh-smp", pvh_check(lambda d: check_smp(d, PVH_VCPUS))),
     ("pvh-clean-log", pvh_check(check_clean_log)),
     ("pvh-kunit", pvh_check(check_kunit)),
+    ("pvh-user-busy", pvh_check(check_pvh_user_busy)),
     ("pvh-dom0-grant", pvh_check(check_pvh_dom0_grant)),
     ("pvh-unpopulated", pvh_check(check_unpopulated)),
 ]

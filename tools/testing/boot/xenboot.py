@@ -98,6 +98,9 @@ TCG = f"tcg,thread={TCG_THREAD}"
 # PVH domU's intermittent panic happened on both; see
 # Documentation/xen/testing.rst).
 X86_CPU = os.environ.get("XENMM_X86_CPU", "qemu64")
+# The x86 QEMU: Debian's, or for the domU test the one that
+# tools/testing/build/qemu.sh patches (its PVH domU needs it).
+X86_QEMU = os.environ.get("XENMM_QEMU_X86", "qemu-system-x86_64")
 
 # arm64: where QEMU's guest-loader puts dom0's kernel and initramfs.
 ARM64_KERNEL_ADDR = 0x49000000
@@ -144,7 +147,7 @@ def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
                 f"{xen_extra}").strip()
     linux_args = f"console=hvc0 earlyprintk=xen {linux_extra}".strip()
     return [
-        "qemu-system-x86_64", "-machine", layout.machine, "-cpu", X86_CPU,
+        X86_QEMU, "-machine", layout.machine, "-cpu", X86_CPU,
         "-smp", str(layout.cpus), "-m", str(layout.ram_mib),
         "-accel", TCG, "-nographic", "-no-reboot",
         "-monitor", "none", "-serial", "stdio",
@@ -155,9 +158,11 @@ def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
 
 
 def run(cmd, log_path, timeout):
-    """Run cmd, tee its output to log_path; returns (status, lines, secs)."""
+    """Run cmd, tee its output to log_path; returns (status, lines, secs,
+    marks), marks being (seconds, "begin"/"end", name) of each section."""
     t0 = time.monotonic()
     lines = []
+    marks = []
     status = None
     fatal_at = None
     done_at = None
@@ -192,6 +197,11 @@ def run(cmd, log_path, timeout):
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 lines.append(line)
                 log.write(line + "\n")
+                for kind, pat in (("begin", BEGIN), ("end", END)):
+                    m = pat.search(line)
+                    if m:
+                        marks.append((round(time.monotonic() - t0, 1), kind,
+                                      m.group(1)))
                 if not done_at and DONE.search(line):
                     done_at = time.monotonic()
                     status = status or "done"
@@ -211,7 +221,7 @@ def run(cmd, log_path, timeout):
         secs = time.monotonic() - t0
         log.write(f"# status={status or 'exited'} after {secs:.1f}s, "
                   f"qemu rc={proc.returncode}\n")
-    return status or "exited early", lines, secs
+    return status or "exited early", lines, secs, marks
 
 
 def parse_blocks(lines):
@@ -240,7 +250,7 @@ def boot(layout_name, xen, kernel, initrd, log_path, timeout,
         if not os.path.isfile(path):
             raise SystemExit(f"xenboot: {path}: no such file")
     cmd = qemu_cmdline(layout, xen, kernel, initrd, xen_extra, linux_extra)
-    status, lines, secs = run(cmd, log_path, timeout)
+    status, lines, secs, marks = run(cmd, log_path, timeout)
     return {
         "layout": layout.name,
         "layout_desc": layout.desc,
@@ -255,6 +265,7 @@ def boot(layout_name, xen, kernel, initrd, log_path, timeout,
         "tail": lines[-40:],
         "blocks": parse_blocks(lines),
         "lines": lines,
+        "marks": marks,
     }
 
 

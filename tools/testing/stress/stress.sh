@@ -41,7 +41,7 @@ stress_provider()
 
 	used=$(sed -n 's/^pages: [0-9]* free, \([0-9]*\) in use$/\1/p' "$STRESS_STATS")
 	fills=$(sed -n 's/^fills: \([0-9]*\),.*/\1/p' "$STRESS_STATS")
-	returns=$(sed -n 's/^fills: .*, returns \([0-9]*\)$/\1/p' "$STRESS_STATS")
+	returns=$(sed -n 's/^fills: .*, returns \([0-9]*\).*$/\1/p' "$STRESS_STATS")
 	bad=$(sed -n 's/^bad frees: \([0-9]*\)$/\1/p' "$STRESS_STATS")
 	echo "$used $fills $returns $bad"
 }
@@ -114,9 +114,12 @@ stress_test()
 
 	threads=$(cat "$STRESS_RUNNING")
 	sleep 3
-	echo "provider_during_first: $(stress_provider)"
+	last=$(stress_provider)
+	echo "provider_during_first: $last"
 	echo "running_at_first: $(cat "$STRESS_RUNNING") of $threads"
-	# A sample counts only if every thread still ran after it was taken.
+	# A sample counts only if every thread still ran after it was taken;
+	# the first one does (running_at_first says), so the window may be
+	# empty but is never undefined.
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
 		sample=$(stress_provider)
 		[ "$(cat "$STRESS_RUNNING")" = "$threads" ] || break
