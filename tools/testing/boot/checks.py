@@ -811,7 +811,13 @@ def check_domu_boot(res):
     if kv.get("create_rc") != "0":
         return False, f"xl create failed: rc {kv.get('create_rc')}"
     if d["status"] != "done":
-        return False, "the domU never printed its DONE marker"
+        # What dom0 waited for in vain, and the domU's last word.
+        waits = [x for x in res["blocks"].get("domu") or []
+                 if x.startswith("timeout: ")]
+        last = next((x.strip() for x in reversed(d["lines"]) if x.strip()), "")
+        return False, (f"the domU never printed its DONE marker; "
+                       f"{'; '.join(waits) or 'dom0 timed out on nothing'}; "
+                       f"the domU's last line: {last[:160]!r}")
     info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
     if info.get("guest_type") != "PV" or "control_d" in info.get("capabilities", ""):
         return False, f"domU is {info.get('guest_type')}, caps {info.get('capabilities')!r}"
