@@ -345,6 +345,58 @@ def check_p2m_dump(res):
     return True, f"{len(ranges)} ranges covering [0, {ranges[-1][1]:#x})"
 
 
+P2M_LEAF_PFNS = 512
+P2M_MID_PFNS = 512 * 512
+P2M_NODES = re.compile(r"^\s*nodes: (\d+) mid, (\d+) leaf, (\d+) adopted leaf")
+
+
+def p2m_nodes_needed(ranges, window):
+    """How many WINDOW-aligned spans of pfns the dump RANGES show not
+    reading as one sentinel kind throughout: the leaves (window 512) or
+    mids (512 * 512) a tree needs that shares its identity and missing
+    nodes wherever it can."""
+    kinds = {}
+    for s, e, k in ranges:
+        first, last = s // window, (e - 1) // window
+        if k not in ("identity", "missing"):
+            # Every window it touches needs a node of its own.
+            for w in range(first, last + 1):
+                kinds.setdefault(w, set()).add(k)
+            continue
+        # The windows between its first and last read as K alone.
+        kinds.setdefault(first, set()).add(k)
+        kinds.setdefault(last, set()).add(k)
+    return sum(1 for ks in kinds.values()
+               if not ks <= {"identity"} and not ks <= {"missing"})
+
+
+def check_p2m_memory(res):
+    """The tree holds only the nodes its answers need: a leaf per 2 MiB
+    window with populated (or abnormal) pfns or both kinds of sentinel
+    answer, a mid per 1 GiB window likewise, none for a window that reads
+    as identity or missing throughout (upstream shares its identity and
+    missing pages there).  Counted from the dump's own ranges, against its
+    node count, as the dump stands after boot."""
+    lines = block(res, "p2m")
+    if lines is None:
+        return False, "no p2m block"
+    ranges = parse_p2m(lines)
+    counts = next((P2M_NODES.match(x) for x in lines if P2M_NODES.match(x)), None)
+    if not ranges or not counts:
+        return False, "no ranges or no node count in the p2m dump"
+    mids, leaves = int(counts.group(1)), int(counts.group(2)) + int(counts.group(3))
+    want_leaves = p2m_nodes_needed(ranges, P2M_LEAF_PFNS)
+    want_mids = p2m_nodes_needed(ranges, P2M_MID_PFNS)
+    if leaves != want_leaves or mids != want_mids:
+        return False, (f"{leaves} leaves and {mids} mids, where the answers "
+                       f"need {want_leaves} and {want_mids}: "
+                       f"{leaves - want_leaves} leaves "
+                       f"({(leaves - want_leaves) * 4} KiB) and "
+                       f"{mids - want_mids} mids read as one sentinel")
+    return True, (f"{leaves} leaves and {mids} mids, as the answers need: "
+                  f"none for a window of one sentinel kind")
+
+
 def xen_machine_map(res):
     """The machine E820 Xen printed at boot: [start, end_exclusive, type]."""
     out, on = [], False
@@ -766,6 +818,7 @@ DOM0_CHECKS = [
     ("kunit", check_kunit),
     ("iomem-ram", check_iomem_ram),
     ("p2m-dump", check_p2m_dump),
+    ("p2m-memory", check_p2m_memory),
     ("p2m-identity", check_p2m_identity),
     ("p2m-populated", check_p2m_populated),
     ("balloon", check_balloon),
@@ -951,6 +1004,7 @@ DOMU_CHECKS = [
     ("domu-kunit", domu_check(check_kunit)),
     ("domu-iomem-ram", domu_check(check_iomem_ram)),
     ("domu-p2m-dump", domu_check(check_p2m_dump)),
+    ("domu-p2m-memory", domu_check(check_p2m_memory)),
     ("domu-p2m-populated", check_domu_p2m_populated),
     ("domu-grant", check_domu_grant),
     ("domu-save-restore", check_domu_save_restore),
