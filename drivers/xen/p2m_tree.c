@@ -670,6 +670,97 @@ static enum p2m_kind p2m_span_at(const struct p2m_tree *tree,
 	return p2m_leaf_run(leaf, pfn, end);
 }
 
+/*
+ * The sentinel leaf that the private leaf @leaf, serving the pfns from
+ * @base on, reads as throughout; NULL if it holds anything else.
+ */
+static unsigned long *p2m_leaf_folds_to(const struct p2m_tree *tree,
+					const unsigned long *leaf,
+					unsigned long base)
+{
+	unsigned long end;
+	enum p2m_kind kind = p2m_leaf_run(leaf, base, &end);
+
+	if (end != base + P2M_LEAF_PFNS)
+		return NULL;
+	if (kind == P2M_KIND_IDENTITY)
+		return tree->identity_leaf;
+	return kind == P2M_KIND_MISSING ? tree->missing_leaf : NULL;
+}
+
+/* What slot @m of the mid at top index @t reads as, if one sentinel leaf. */
+static unsigned long *p2m_slot_folds_to(const struct p2m_tree *tree,
+					unsigned long **mid, unsigned long t,
+					unsigned long m)
+{
+	unsigned long *leaf = READ_ONCE(mid[m]);
+
+	if (p2m_is_sentinel_leaf(tree, leaf))
+		return leaf;
+	return p2m_leaf_folds_to(tree, leaf, t * P2M_MID_PFNS + m * P2M_LEAF_PFNS);
+}
+
+/**
+ * p2m_tree_fold() - share the sentinels wherever a node reads as one
+ * @tree:    the tree; nobody may write entries meanwhile
+ * @adopted: if not NULL, set to how many of the leaves folded were slices
+ *           of the adopted array
+ *
+ * A range call makes the leaves and mids it covers whole into sentinels,
+ * but a node that several calls cover between them, none of them whole,
+ * stays private: setup.c marks a hole identity in pieces of at most 509
+ * pfns, so none of its calls ever covers a leaf.  This points every
+ * private leaf that reads as identity or as missing throughout at that
+ * sentinel, then every mid whose leaves all became one sentinel at the
+ * sentinel mid, and retires them (an adopted leaf, the adopter's memory,
+ * is only let go).  Answers do not change, so lookups may run meanwhile.
+ *
+ * Writers may not: one writing another pfn of a leaf that a range call
+ * has cut may run beside the call (writers of different pfns need no
+ * lock), and its store would land in a leaf already folded.  That is why
+ * the range calls do not fold; call this where no entry can be written,
+ * as at boot before other CPUs run.
+ *
+ * Return: the number of nodes folded.
+ */
+unsigned long p2m_tree_fold(struct p2m_tree *tree, unsigned long *adopted)
+{
+	unsigned long t, m, folded = 0, from_list = 0;
+
+	for (t = 0; t < tree->nr_top; t++) {
+		unsigned long **mid = tree->top[t];
+		unsigned long *leaf, *to;
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
+			leaf = mid[m];
+			if (p2m_is_sentinel_leaf(tree, leaf))
+				continue;
+			to = p2m_slot_folds_to(tree, mid, t, m);
+			if (!to)
+				continue;
+			from_list += p2m_is_adopted(tree, leaf);
+			WRITE_ONCE(mid[m], to);
+			p2m_retire_leaf(tree, leaf);
+			folded++;
+		}
+		to = mid[0];
+		for (m = 1; m < P2M_TREE_ENTRIES && mid[m] == to; m++)
+			;
+		if (m < P2M_TREE_ENTRIES || !p2m_is_sentinel_leaf(tree, to))
+			continue;
+		WRITE_ONCE(tree->top[t], to == tree->identity_leaf ?
+			   tree->identity_mid : tree->missing_mid);
+		p2m_retire_mid(tree, mid);
+		folded++;
+	}
+	if (adopted)
+		*adopted = from_list;
+	return folded;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_fold);
+
 /**
  * p2m_tree_next_range() - the run of pfns that read like @pfn
  * @tree:  the tree
@@ -709,7 +800,7 @@ EXPORT_SYMBOL_GPL(p2m_tree_next_range);
 void p2m_tree_get_stats(const struct p2m_tree *tree,
 			struct p2m_tree_stats *stats)
 {
-	unsigned long t, m, pfn, end;
+	unsigned long t, m, pfn, end, *first;
 	enum p2m_kind kind;
 
 	memset(stats, 0, sizeof(*stats));
@@ -726,9 +817,15 @@ void p2m_tree_get_stats(const struct p2m_tree *tree,
 			continue;
 		}
 		stats->mids++;
+		first = NULL;
 		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
 			unsigned long *leaf = READ_ONCE(mid[m]);
+			unsigned long *to = p2m_slot_folds_to(tree, mid, t, m);
 
+			if (!m)
+				first = to;
+			else if (to != first)
+				first = NULL;
 			if (leaf == tree->missing_leaf)
 				stats->mid_to_missing++;
 			else if (leaf == tree->identity_leaf)
@@ -737,7 +834,11 @@ void p2m_tree_get_stats(const struct p2m_tree *tree,
 				stats->adopted_leaves++;
 			else
 				stats->leaves++;
+			if (to && !p2m_is_sentinel_leaf(tree, leaf))
+				stats->foldable_leaves++;
 		}
+		if (first)
+			stats->foldable_mids++;
 	}
 	for (pfn = 0; pfn < tree->max_pfn; pfn = end) {
 		end = p2m_tree_next_range(tree, pfn, tree->max_pfn, &kind);
@@ -863,5 +964,7 @@ void p2m_tree_dump(const struct p2m_tree *tree, struct seq_file *m)
 	seq_printf(m, "  pfns: identity %lu, missing %lu, pfn %lu, abnormal %lu\n",
 		   st.pfns[P2M_KIND_IDENTITY], st.pfns[P2M_KIND_MISSING],
 		   st.pfns[P2M_KIND_PFN], st.pfns[P2M_KIND_ABNORMAL]);
+	seq_printf(m, "  foldable: %lu leaf, %lu mid (read as one sentinel throughout)\n",
+		   st.foldable_leaves, st.foldable_mids);
 }
 EXPORT_SYMBOL_GPL(p2m_tree_dump);

@@ -336,6 +336,42 @@ static void p2m_test_adopt(struct kunit *test)
 	free_pages((unsigned long)list, get_order((nr + LEAF) * sizeof(long)));
 }
 
+/*
+ * Identity marked in pieces of LEAF - 3 pfns, as setup.c marks holes,
+ * leaves every leaf private; p2m_tree_fold() then shares the sentinels
+ * with no answer changed: mid 1 wholly, mid 0's leaves but its first.
+ */
+static void p2m_test_fold(struct kunit *test)
+{
+	struct p2m_test_ctx *ctx = test->priv;
+	struct p2m_tree *tree = &ctx->tree;
+	struct p2m_tree_stats st;
+	unsigned long pfn, end, folded, adopted;
+
+	for (pfn = LEAF; pfn < 2 * MID; pfn += LEAF - 3) {
+		end = min(pfn + LEAF - 3, 2 * MID);
+		KUNIT_ASSERT_EQ(test, p2m_tree_set_identity(tree, pfn, end),
+				(long)(end - pfn));
+	}
+	p2m_tree_get_stats(tree, &st);
+	KUNIT_EXPECT_EQ_MSG(test, st.foldable_leaves, 2 * P2M_TREE_ENTRIES - 1,
+			    "%lu leaves, %lu foldable", st.leaves, st.foldable_leaves);
+	KUNIT_EXPECT_EQ(test, st.foldable_mids, 1UL);
+
+	folded = p2m_tree_fold(tree, &adopted);
+	KUNIT_EXPECT_EQ(test, folded, st.foldable_leaves + st.foldable_mids);
+	KUNIT_EXPECT_EQ(test, adopted, 0UL);
+	p2m_expect_only(test, tree, LEAF, 2 * MID, P2M_KIND_IDENTITY,
+			P2M_KIND_MISSING);
+	p2m_expect_valid(test, tree);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&tree->nr_leaves), 0L,
+			    "leaves left after the fold");
+	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&tree->nr_mids), 1L,
+			    "mid 0 holds a missing leaf and identity ones");
+	KUNIT_EXPECT_PTR_EQ(test, tree->top[1], tree->identity_mid);
+	KUNIT_EXPECT_EQ(test, p2m_tree_fold(tree, NULL), 0UL);
+}
+
 /* The dump prints the runs lookups see, then statistics. */
 static void p2m_test_dump(struct kunit *test)
 {
@@ -368,6 +404,7 @@ static struct kunit_case p2m_tree_cases[] = {
 	KUNIT_CASE(p2m_test_bad_input),
 	KUNIT_CASE(p2m_test_no_memory),
 	KUNIT_CASE(p2m_test_adopt),
+	KUNIT_CASE(p2m_test_fold),
 	KUNIT_CASE(p2m_test_dump),
 	{}
 };

@@ -134,6 +134,9 @@ struct p2m_tree {
  * @mid_to_missing: entries of private mids pointing at the missing leaf
  * @mid_to_identity: entries of private mids pointing at the identity leaf
  * @pfns:           pfns below max_pfn of each enum p2m_kind
+ * @foldable_leaves: private or adopted leaves that read as one sentinel
+ *                  throughout, which p2m_tree_fold() would let go
+ * @foldable_mids:  private mids whose leaves all read as one sentinel
  */
 struct p2m_tree_stats {
 	unsigned long top_entries;
@@ -145,6 +148,8 @@ struct p2m_tree_stats {
 	unsigned long mid_to_missing;
 	unsigned long mid_to_identity;
 	unsigned long pfns[P2M_NR_KINDS];
+	unsigned long foldable_leaves;
+	unsigned long foldable_mids;
 };
 
 static inline unsigned long p2m_top_index(unsigned long pfn)
@@ -305,6 +310,7 @@ void p2m_tree_destroy(struct p2m_tree *tree);
 int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
 		   unsigned long nr_pfns);
 int p2m_tree_copy_adopted(struct p2m_tree *tree);
+unsigned long p2m_tree_fold(struct p2m_tree *tree, unsigned long *adopted);
 int p2m_tree_take_adopted(struct p2m_tree *tree,
 			  unsigned long *(*moved)(struct p2m_tree *tree,
 						  unsigned long *leaf));

@@ -294,15 +294,19 @@ static unsigned long *__init p2m_image_leaf_in_direct_map(struct p2m_tree *tree,
  * range is found there by __pa(); one in the area Linux asks for with
  * XEN_ELFNOTE_INIT_P2M, possibly mapped with machine superpages whose pfns
  * are not in order, page by page through the initial page tables and the
- * M2P.  Only if the list sits in an E820 hole that setup.c is about to
- * remap, or a leaf cannot be found, are the leaves copied.
+ * M2P.  First the nodes that read as one sentinel throughout are folded
+ * into it (setup.c marks holes in pieces too small to free a leaf).  If
+ * that let leaves of the list go, or the list sits in an E820 hole that
+ * setup.c is about to remap, or a leaf cannot be found, the leaves left
+ * are copied and the whole list freed.
  *
  * Return: true if the tree still uses the list's memory (it must not be
  * freed), false if the list may be freed.
  */
 bool __init xen_p2m_switch_to_direct_map(void)
 {
-	unsigned long list = xen_start_info->mfn_list;
+	unsigned long list = xen_start_info->mfn_list, folded, adopted;
+	const char *why;
 	int ret;
 
 	p2m_tools_max_pfn = max(p2m_tools_max_pfn, xen_max_p2m_pfn);
@@ -310,22 +314,39 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
 
-	ret = p2m_list_in_hole ? -EEXIST :
-	      p2m_tree_take_adopted(&xen_p2m_tree, list >= __START_KERNEL_map ?
-				    p2m_image_leaf_in_direct_map :
-				    p2m_leaf_in_direct_map);
-	if (!ret) {
-		pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
-			DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
-		return true;
+	/*
+	 * setup.c is done marking holes (in pieces no leaf fits in), and
+	 * only this CPU runs: let the nodes that read as one sentinel go.
+	 */
+	folded = p2m_tree_fold(&xen_p2m_tree, &adopted);
+	if (folded)
+		pr_info("P2M: %lu nodes read as one sentinel throughout, now shared (%lu of them leaves of Xen's list)\n",
+			folded, adopted);
+
+	if (p2m_list_in_hole) {
+		ret = -EEXIST;
+		why = "it sits in an E820 hole";
+	} else if (adopted) {
+		/* Keeping the list would keep the pages it no longer uses. */
+		ret = -EEXIST;
+		why = "some of its leaves are shared sentinels now";
+	} else {
+		ret = p2m_tree_take_adopted(&xen_p2m_tree,
+					    list >= __START_KERNEL_map ?
+					    p2m_image_leaf_in_direct_map :
+					    p2m_leaf_in_direct_map);
+		if (!ret) {
+			pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
+				DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
+			return true;
+		}
+		why = "not all found in the direct map";
 	}
 
 	/* -ENOMEM from the take moved nothing: copy all, free the list. */
 	if (p2m_tree_copy_adopted(&xen_p2m_tree))
 		panic("P2M: cannot copy Xen's list\n");
-	pr_info("P2M: copied the leaves of Xen's list (%s)\n",
-		ret == -EEXIST ? "it sits in an E820 hole" :
-				 "not all found in the direct map");
+	pr_info("P2M: copied the leaves of Xen's list (%s)\n", why);
 	/* Any other error left leaves reached through the list: keep it. */
 	return ret != -EEXIST && ret != -ENOMEM;
 }

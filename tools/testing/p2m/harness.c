@@ -4,6 +4,7 @@
  * harness.
  *
  *   p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|all
+ *   p2m_test e820 FILE...
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -160,7 +161,8 @@ int compare_all(const struct p2m_tree *tree, const struct model *m)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|all\n");
+	fprintf(stderr, "usage: p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|all\n"
+			"       p2m_test e820 FILE...\n");
 	exit(2);
 }
 
@@ -181,6 +183,10 @@ int main(int argc, char **argv)
 		run_fault_injection();
 	} else if (!strcmp(what, "threads")) {
 		run_threads(argc > 2 ? strtoul(argv[2], NULL, 0) : 3);
+	} else if (!strcmp(what, "e820")) {
+		if (argc < 3)
+			usage();
+		run_e820(argc - 2, argv + 2);
 	} else if (!strcmp(what, "bench")) {
 		run_bench();
 	} else if (!strcmp(what, "all")) {

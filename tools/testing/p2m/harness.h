@@ -84,5 +84,6 @@ int run_fuzz(unsigned long seed, unsigned long ops);
 void run_fault_injection(void);
 int run_threads(unsigned long seconds);
 void run_bench(void);
+int run_e820(int nr, char **paths);
 
 #endif

@@ -429,6 +429,121 @@ static void test_take_adopted_breaks(void)
 	model_free(&m);
 }
 
+/*
+ * How many WINDOW-aligned spans of the model do not read as identity or
+ * as missing throughout: the leaves (LEAF) or mids (MID) a tree needs
+ * that shares its sentinels wherever it can.
+ */
+static unsigned long model_nodes_needed(const struct model *m,
+					unsigned long window)
+{
+	unsigned long w, pfn, needed = 0;
+
+	for (w = 0; w < m->max_pfn; w += window) {
+		enum p2m_kind first = p2m_entry_kind(w, model_get(m, w)), kind;
+
+		for (pfn = w; pfn < w + window; pfn++) {
+			kind = p2m_entry_kind(pfn, model_get(m, pfn));
+			if (kind != first || kind == P2M_KIND_PFN ||
+			    kind == P2M_KIND_ABNORMAL)
+				break;
+		}
+		needed += pfn < w + window;
+	}
+	return needed;
+}
+
+/*
+ * [s, e) made @kind in pieces of LEAF - 3 pfns, so that no piece covers a
+ * leaf: setup.c marks holes in pieces of at most 509 pfns.
+ */
+static void fill_in_pieces(struct p2m_tree *tree, struct model *m,
+			   unsigned long s, unsigned long e, enum p2m_kind kind)
+{
+	unsigned long pfn, next;
+	long ret;
+
+	for (pfn = s; pfn < e; pfn = next) {
+		next = pfn + LEAF - 3 < e ? pfn + LEAF - 3 : e;
+		ret = kind == P2M_KIND_IDENTITY ?
+		      p2m_tree_set_identity(tree, pfn, next) :
+		      p2m_tree_set_missing(tree, pfn, next);
+		CHECK(ret == (long)(next - pfn), "[%#lx, %#lx): %ld", pfn, next, ret);
+	}
+	model_fill(m, s, e, kind);
+}
+
+/*
+ * Nodes that range calls covered only between them read as one sentinel
+ * until p2m_tree_fold() lets them go: then the tree holds the nodes its
+ * answers need and no more, adopted leaves included, with every answer
+ * unchanged and the tree still writable where it folded.
+ */
+static void test_fold(void)
+{
+	unsigned long folded, adopted, need_leaves, need_mids, pfn = 2 * MID + LEAF + 9;
+	struct p2m_tree_stats st;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	unsigned long *list = adopted_tree(&tree, &mem, &m);
+
+	/* Adopted leaf 2 wholly identity, leaf 1 in part. */
+	fill_in_pieces(&tree, &m, LEAF + 5, 3 * LEAF, P2M_KIND_IDENTITY);
+	/* Adopted leaves 3 and 4 identity but for their last or first pfn. */
+	fill_in_pieces(&tree, &m, 3 * LEAF, 4 * LEAF - 1, P2M_KIND_IDENTITY);
+	fill_in_pieces(&tree, &m, 4 * LEAF + 1, 5 * LEAF, P2M_KIND_IDENTITY);
+	/* Mid 1, adopted leaves, own edge leaves and sentinels, all identity. */
+	fill_in_pieces(&tree, &m, MID, 2 * MID, P2M_KIND_IDENTITY);
+	/* An own leaf and mid that read missing again after one set. */
+	CHECK(!p2m_tree_populate(&tree, pfn), "populate");
+	CHECK(p2m_tree_set(&tree, pfn, 0x77), "set");
+	CHECK(p2m_tree_set(&tree, pfn, P2M_ENTRY_INVALID), "set missing again");
+	/* Missing over missing in pieces, across a populated leaf's edge. */
+	fill_in_pieces(&tree, &m, 3 * MID - 2 * LEAF + 1, 3 * MID + 3, P2M_KIND_MISSING);
+	CHECK(!compare_all(&tree, &m), "answers before the fold");
+
+	need_leaves = model_nodes_needed(&m, LEAF);
+	need_mids = model_nodes_needed(&m, MID);
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.leaves + st.adopted_leaves - st.foldable_leaves == need_leaves,
+	      "before: %lu + %lu leaves, %lu foldable, %lu needed", st.leaves,
+	      st.adopted_leaves, st.foldable_leaves, need_leaves);
+	CHECK(st.mids - st.foldable_mids == need_mids,
+	      "before: %lu mids, %lu foldable, %lu needed", st.mids,
+	      st.foldable_mids, need_mids);
+	CHECK(st.foldable_leaves >= 3 && st.foldable_mids == 2,
+	      "the cases above leave %lu leaves, %lu mids foldable",
+	      st.foldable_leaves, st.foldable_mids);
+
+	folded = p2m_tree_fold(&tree, &adopted);
+	CHECK(folded == st.foldable_leaves + st.foldable_mids,
+	      "folded %lu, stats said %lu + %lu", folded, st.foldable_leaves,
+	      st.foldable_mids);
+	CHECK(adopted >= 1 && adopted < st.foldable_leaves,
+	      "%lu adopted leaves folded of %lu", adopted, st.foldable_leaves);
+	CHECK(!compare_all(&tree, &m), "answers after the fold");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.leaves + st.adopted_leaves == need_leaves && st.mids == need_mids,
+	      "after: %lu + %lu leaves, %lu mids; %lu and %lu needed", st.leaves,
+	      st.adopted_leaves, st.mids, need_leaves, need_mids);
+	CHECK(!st.foldable_leaves && !st.foldable_mids, "still foldable: %lu, %lu",
+	      st.foldable_leaves, st.foldable_mids);
+	CHECK(p2m_tree_fold(&tree, NULL) == 0, "a second fold finds nothing");
+
+	/* Folded spans take writes again, through a leaf of their own. */
+	CHECK(!p2m_tree_populate(&tree, 2 * LEAF + 1), "populate folded leaf");
+	CHECK(p2m_tree_set(&tree, 2 * LEAF + 1, 0x99), "set in folded leaf");
+	m.v[2 * LEAF + 1] = 0x99;
+	CHECK(!p2m_tree_populate(&tree, MID + 7), "populate folded mid");
+	CHECK(p2m_tree_set(&tree, MID + 7, 0x98), "set in folded mid");
+	m.v[MID + 7] = 0x98;
+	CHECK(!compare_all(&tree, &m), "answers after writes into folded spans");
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(list);
+	model_free(&m);
+}
+
 /* Xen's flat list becomes the first leaves, without a copy. */
 static void test_adopt(void)
 {
@@ -645,6 +760,7 @@ static const struct harness_test unit_tests[] = {
 	{ "take_adopted", test_take_adopted },
 	{ "take_adopted_fails", test_take_adopted_fails },
 	{ "take_adopted_breaks", test_take_adopted_breaks },
+	{ "fold", test_fold },
 	{ "next_range", test_next_range },
 	{ "cursor", test_cursor },
 	{ "cursor-run", test_cursor_run },
