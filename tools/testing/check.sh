@@ -161,11 +161,11 @@ progress "make check: results in $RESULTS"
 
 # Host harness of the P2M tree: ASan+UBSan in two geometries, TSan.
 need_pkgs $HOST_TEST_PKGS
-progress "host harness: tools/testing/p2m (unit, fault injection, 1e7-op fuzz, TSan)"
+progress "host harness: tools/testing/p2m (unit, fault injection, 1e7-op fuzz, TSan, real E820 maps)"
 host_log=$XENMM_LOGS/check-host-p2m.log
 make -k -C "$B/p2m" O="$XENMM_CACHE/p2m-harness" test >"$host_log" 2>&1
 host_rc=$?
-sed -n 's/^p2m harness \[shift \([0-9]*\)\]: \([a-z]*\): \(.*\)$/\1 \2 \3/p' "$host_log" |
+sed -n 's/^p2m harness \[shift \([0-9]*\)\]: \([a-z0-9]*\): \(.*\)$/\1 \2 \3/p' "$host_log" |
 	while read -r shift what verdict; do
 		[ "$verdict" = ok ]
 		record "host/p2m/shift$shift/$what" $? "$verdict"

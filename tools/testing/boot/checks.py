@@ -867,9 +867,11 @@ def check_domu_boot(res):
         # What dom0 waited for in vain, and the domU's last word.
         waits = [x for x in res["blocks"].get("domu") or []
                  if x.startswith("timeout: ")]
+        failed = [f"{k[:-3]} rc {v}" for k, v in kv.items()
+                  if k.endswith("_rc") and v != "0"]
         last = next((x.strip() for x in reversed(d["lines"]) if x.strip()), "")
         return False, (f"the domU never printed its DONE marker; "
-                       f"{'; '.join(waits) or 'dom0 timed out on nothing'}; "
+                       f"{'; '.join(waits + failed) or 'no wait timed out, no step failed'}; "
                        f"the domU's last line: {last[:160]!r}")
     info = dict(x.split(": ", 1) for x in block(d, "guest") or [] if ": " in x)
     if info.get("guest_type") != "PV" or "control_d" in info.get("capabilities", ""):

@@ -531,6 +531,15 @@ static void test_fold(void)
 	      st.foldable_leaves, st.foldable_mids);
 	CHECK(p2m_tree_fold(&tree, NULL) == 0, "a second fold finds nothing");
 
+	/* As at boot: the adopted leaves left are copied, the list freed. */
+	CHECK(!p2m_tree_copy_adopted(&tree), "copy after the fold");
+	memset(list, 0x5a, TAKE_WORDS * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "answers once the list is gone");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(!st.adopted_leaves && st.leaves == need_leaves,
+	      "after the copy: %lu adopted, %lu own leaves, %lu needed",
+	      st.adopted_leaves, st.leaves, need_leaves);
+
 	/* Folded spans take writes again, through a leaf of their own. */
 	CHECK(!p2m_tree_populate(&tree, 2 * LEAF + 1), "populate folded leaf");
 	CHECK(p2m_tree_set(&tree, 2 * LEAF + 1, 0x99), "set in folded leaf");
