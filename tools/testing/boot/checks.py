@@ -177,6 +177,10 @@ def fmt_ranges(ranges):
 # ---------------------------------------------------------------------------
 # Checks
 
+# A vCPU's instruction pointer in Xen's register dump (debug key 0).
+XEN_DUMP_RIP = re.compile(r"^\(XEN\) [RP]C?I?P?:\s+(?:[0-9a-f]{4}:)?\[<([0-9a-f]+)>\]")
+
+
 def where_stopped(res):
     """Where a boot that did not finish was: the sections still open when
     it stopped, when each began, and the guest's last line."""
@@ -187,8 +191,13 @@ def where_stopped(res):
         else:
             open_at.pop(name, None)
     where = ", ".join(f"in section {n} since {t} s" for n, t in open_at.items())
-    last = next((x.strip() for x in reversed(res.get("lines", [])) if x.strip()), "")
-    return f"{where or 'in no section'}; last line: {last[:160]!r}"
+    lines = res.get("lines", [])
+    # The guest's last word, not Xen's dump of it (xenboot.dump_on_timeout).
+    last = next((x.strip() for x in reversed(lines)
+                 if x.strip() and not x.startswith("(XEN)")), "")
+    rips = [m.group(1) for m in map(XEN_DUMP_RIP.search, lines) if m]
+    at = f"; Xen's dump has its vCPUs at {', '.join(rips[:4])}" if rips else ""
+    return f"{where or 'in no section'}; last line: {last[:160]!r}{at}"
 
 
 def check_boot(res):

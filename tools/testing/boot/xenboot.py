@@ -157,6 +157,26 @@ def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
     ]
 
 
+# How long a guest that timed out may still print Xen's dump of it.
+DUMP_GRACE = 15
+
+
+def dump_on_timeout(proc, log):
+    """A guest that hangs says nothing of where: before it is killed, have
+    Xen print its vCPUs' registers and stacks (three Ctrl-A switch Xen's
+    console input to Xen; debug key '0' dumps dom0's vCPUs).  Addresses
+    resolve with the kernel's System.map."""
+    log.write("# timeout: asking Xen to dump dom0's vCPUs (debug key 0)\n")
+    try:
+        proc.stdin.write(b"\x01\x01\x01")
+        proc.stdin.flush()
+        time.sleep(1)
+        proc.stdin.write(b"0")
+        proc.stdin.flush()
+    except OSError:
+        pass
+
+
 def run(cmd, log_path, timeout):
     """Run cmd, tee its output to log_path; returns (status, lines, secs,
     marks), marks being (seconds, "begin"/"end", name) of each section."""
@@ -166,9 +186,11 @@ def run(cmd, log_path, timeout):
     status = None
     fatal_at = None
     done_at = None
+    dump_at = None
     with open(log_path, "w") as log:
         log.write("# " + " ".join(cmd) + "\n")
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+        # Input is the serial console's (Xen's): see dump_on_timeout.
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -178,8 +200,12 @@ def run(cmd, log_path, timeout):
         while True:
             now = time.monotonic()
             if now - t0 > timeout:
-                status = status or "timeout"
-                break
+                if not status and dump_at is None:
+                    dump_at = now
+                    dump_on_timeout(proc, log)
+                if status or now - dump_at > DUMP_GRACE:
+                    status = status or "timeout"
+                    break
             if fatal_at and now - fatal_at > FATAL_GRACE:
                 break
             if done_at and now - done_at > 30:
