@@ -177,26 +177,30 @@ def fmt_ranges(ranges):
 # ---------------------------------------------------------------------------
 # Checks
 
-# A vCPU's instruction pointer in Xen's register dump (debug key 0).
-XEN_DUMP_RIP = re.compile(r"^\(XEN\) [RP]C?I?P?:\s+(?:[0-9a-f]{4}:)?\[<([0-9a-f]+)>\]")
+# A dom0 vCPU's instruction pointer in Xen's dump of it (debug key 0):
+# x86 "RIP:    e033:[<...>]", Arm "PC:     ...".
+XEN_DUMP_IP = re.compile(r"^\(XEN\)\s+(?:RIP:\s+[0-9a-f]{4}:\[<([0-9a-f]+)>\]|PC:\s+([0-9a-f]+)\b)")
 
 
 def where_stopped(res):
     """Where a boot that did not finish was: the sections still open when
     it stopped, when each began, and the guest's last line."""
-    open_at = {}
+    open_at, dump = {}, None
     for secs, kind, name in res.get("marks", []):
         if kind == "begin":
             open_at[name] = secs
-        else:
+        elif kind == "end":
             open_at.pop(name, None)
+        elif kind == "dump":
+            dump = int(name)
     where = ", ".join(f"in section {n} since {t} s" for n, t in open_at.items())
     lines = res.get("lines", [])
-    # The guest's last word, not Xen's dump of it (xenboot.dump_on_timeout).
-    last = next((x.strip() for x in reversed(lines)
-                 if x.strip() and not x.startswith("(XEN)")), "")
-    rips = [m.group(1) for m in map(XEN_DUMP_RIP.search, lines) if m]
-    at = f"; Xen's dump has its vCPUs at {', '.join(rips[:4])}" if rips else ""
+    # The last line before Xen's dump (xenboot.dump_on_timeout), and the
+    # dom0 vCPUs' instruction pointers from the dump alone.
+    before, after = (lines, []) if dump is None else (lines[:dump], lines[dump:])
+    last = next((x.strip() for x in reversed(before) if x.strip()), "")
+    ips = [m.group(1) or m.group(2) for m in map(XEN_DUMP_IP.search, after) if m]
+    at = f"; Xen's dump has dom0's vCPUs at {', '.join(ips[:4])}" if ips else ""
     return f"{where or 'in no section'}; last line: {last[:160]!r}{at}"
 
 

@@ -179,7 +179,9 @@ def dump_on_timeout(proc, log):
 
 def run(cmd, log_path, timeout):
     """Run cmd, tee its output to log_path; returns (status, lines, secs,
-    marks), marks being (seconds, "begin"/"end", name) of each section."""
+    marks), marks being (seconds, "begin"/"end", name) of each section and
+    (seconds, "dump", index of the first line after it) of a dump asked
+    for on timeout."""
     t0 = time.monotonic()
     lines = []
     marks = []
@@ -200,11 +202,15 @@ def run(cmd, log_path, timeout):
         while True:
             now = time.monotonic()
             if now - t0 > timeout:
-                if not status and dump_at is None:
+                if status:
+                    break
+                if dump_at is None:
                     dump_at = now
+                    marks.append((round(now - t0, 1), "dump", str(len(lines))))
                     dump_on_timeout(proc, log)
-                if status or now - dump_at > DUMP_GRACE:
-                    status = status or "timeout"
+                elif now - dump_at > DUMP_GRACE:
+                    # Whatever came during the dump: it timed out.
+                    status = "timeout"
                     break
             if fatal_at and now - fatal_at > FATAL_GRACE:
                 break
@@ -228,6 +234,8 @@ def run(cmd, log_path, timeout):
                     if m:
                         marks.append((round(time.monotonic() - t0, 1), kind,
                                       m.group(1)))
+                if dump_at is not None:
+                    continue    # Xen's dump, and a guest past its time
                 if not done_at and DONE.search(line):
                     done_at = time.monotonic()
                     status = status or "done"
@@ -241,6 +249,8 @@ def run(cmd, log_path, timeout):
             line = buf.decode("utf-8", "replace").rstrip("\r")
             lines.append(line)
             log.write(line + "\n")
+        if dump_at is not None:
+            status = "timeout"
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
