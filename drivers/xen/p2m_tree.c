@@ -688,16 +688,10 @@ static unsigned long *p2m_leaf_folds_to(const struct p2m_tree *tree,
 	return kind == P2M_KIND_MISSING ? tree->missing_leaf : NULL;
 }
 
-/* What slot @m of the mid at top index @t reads as, if one sentinel leaf. */
-static unsigned long *p2m_slot_folds_to(const struct p2m_tree *tree,
-					unsigned long **mid, unsigned long t,
-					unsigned long m)
+/* The pfn slot @m of the mid at top index @t starts at. */
+static unsigned long p2m_slot_base(unsigned long t, unsigned long m)
 {
-	unsigned long *leaf = READ_ONCE(mid[m]);
-
-	if (p2m_is_sentinel_leaf(tree, leaf))
-		return leaf;
-	return p2m_leaf_folds_to(tree, leaf, t * P2M_MID_PFNS + m * P2M_LEAF_PFNS);
+	return t * P2M_MID_PFNS + m * P2M_LEAF_PFNS;
 }
 
 /**
@@ -737,7 +731,7 @@ unsigned long p2m_tree_fold(struct p2m_tree *tree, unsigned long *adopted)
 			leaf = mid[m];
 			if (p2m_is_sentinel_leaf(tree, leaf))
 				continue;
-			to = p2m_slot_folds_to(tree, mid, t, m);
+			to = p2m_leaf_folds_to(tree, leaf, p2m_slot_base(t, m));
 			if (!to)
 				continue;
 			from_list += p2m_is_adopted(tree, leaf);
@@ -820,7 +814,10 @@ void p2m_tree_get_stats(const struct p2m_tree *tree,
 		first = NULL;
 		for (m = 0; m < P2M_TREE_ENTRIES; m++) {
 			unsigned long *leaf = READ_ONCE(mid[m]);
-			unsigned long *to = p2m_slot_folds_to(tree, mid, t, m);
+			bool sentinel = p2m_is_sentinel_leaf(tree, leaf);
+			/* What the slot reads as, if one sentinel leaf. */
+			unsigned long *to = sentinel ? leaf :
+				p2m_leaf_folds_to(tree, leaf, p2m_slot_base(t, m));
 
 			if (!m)
 				first = to;
@@ -834,7 +831,7 @@ void p2m_tree_get_stats(const struct p2m_tree *tree,
 				stats->adopted_leaves++;
 			else
 				stats->leaves++;
-			if (to && !p2m_is_sentinel_leaf(tree, leaf))
+			if (to && !sentinel)
 				stats->foldable_leaves++;
 		}
 		if (first)

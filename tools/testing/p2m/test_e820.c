@@ -22,7 +22,6 @@
  * writes: its populated entries read 0 (a frame, as good as any here), so
  * a 4 TiB map costs page tables, not 8 GiB.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -101,7 +100,7 @@ static unsigned long e820_ram_from(const struct e820_map *map, unsigned long *pf
 
 /* What one replay did, and what the tree held at each step. */
 struct e820_replay {
-	unsigned long nr_pages, max_pfn, ram, hole_below, remapped, calls;
+	unsigned long nr_pages, max_pfn, ram, hole_below, calls;
 	unsigned long leaves_unfolded, leaves, mids, need_leaves, need_mids;
 };
 
@@ -163,7 +162,6 @@ static void replay_hole(struct p2m_tree *tree, const struct e820_map *map,
 		for (piece = pfn; piece < pfn + size; piece += REMAP_PIECE)
 			identity(tree, piece, min(piece + REMAP_PIECE, pfn + size), r);
 		*remap_pfn += size;
-		r->remapped += size;
 		pfn += size;
 	}
 }
