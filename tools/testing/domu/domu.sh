@@ -208,7 +208,7 @@ pvh_run()
 	timeout 10 "$XL" unpause xenmm-pvh || rc=1
 	# By the clock: a PVH domU that hangs must fail its own checks, not
 	# take dom0's past the harness's deadline.
-	i=$(($(cut -d. -f1 /proc/uptime) + 300))
+	i=$(($(cut -d. -f1 /proc/uptime) + 300 * DOMU_SLOW))
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$i" ]; do
 		grep -q -e '@@@XENMM-DONE@@@' -e 'Kernel panic' "$log" 2>/dev/null && break
 		usleep 200000
