@@ -8,7 +8,7 @@
  * architecture, with PGC_ARCH_X86 or PGC_ARCH_ARM defined.  The expected
  * results below are written from the rules the series states (cover
  * letter), not from the helpers, and every state value the field can hold
- * is walked, the five defined ones and the three that must never be seen.
+ * is walked, the six defined ones and the two that must never be seen.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,7 +42,8 @@ static unsigned long state_value(unsigned int v)
 	return (unsigned long)v << __builtin_ctzl(PGC_state);
 }
 
-enum st { UNINIT, INUSE, OFFLINING, OFFLINED, FREE, UNDEFINED };
+enum st { UNINIT, INUSE, OFFLINING, OFFLINED, FREE, UNINIT_OFFLINING,
+	  UNDEFINED };
 
 static enum st classify(unsigned long pgc)
 {
@@ -58,12 +59,21 @@ static enum st classify(unsigned long pgc)
 		return OFFLINED;
 	if (s == PGC_state_free)
 		return FREE;
+	if (s == PGC_state_offlining_uninitialised)
+		return UNINIT_OFFLINING;
 	return UNDEFINED;
 }
 
 static const char *const st_name[] = {
-	"uninitialised", "inuse", "offlining", "offlined", "free", "undefined"
+	"uninitialised", "inuse", "offlining", "offlined", "free",
+	"offlining_uninitialised", "undefined"
 };
+
+/* The page has not been through init_heap_pages(). */
+static bool is_uninit(enum st s)
+{
+	return s == UNINIT || s == UNINIT_OFFLINING;
+}
 
 static void test_layout(void)
 {
@@ -87,14 +97,15 @@ static void test_layout(void)
 	      PGC_state_uninitialised);
 	CHECK(PGC_count_width >= 32, "count width %d", (int)PGC_count_width);
 
-	/* The five defined states are distinct values of the field. */
-	for (v = UNINIT; v <= FREE; v++)
-		for (w = UNINIT; w <= FREE; w++) {
+	/* The six defined states are distinct values of the field. */
+	for (v = UNINIT; v <= UNINIT_OFFLINING; v++)
+		for (w = UNINIT; w <= UNINIT_OFFLINING; w++) {
 			unsigned long a[] = { PGC_state_uninitialised,
 					      PGC_state_inuse,
 					      PGC_state_offlining,
 					      PGC_state_offlined,
-					      PGC_state_free };
+					      PGC_state_free,
+					      PGC_state_offlining_uninitialised };
 
 			CHECK((a[v] & ~PGC_state) == 0, "%s outside the field",
 			      st_name[v]);
@@ -141,24 +152,16 @@ static void fill_all_pgc(void)
 						   (b ? PGC_broken : 0);
 }
 
-static void test_initialise(void)
+static void test_uninitialised(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < n_pgc; i++) {
-		unsigned long pgc = all_pgc[i], next = ~0UL;
-		bool want = classify(pgc) == UNINIT && !(pgc & PGC_broken);
-		bool got = pgc_initialise(pgc, &next);
+		unsigned long pgc = all_pgc[i];
+		enum st s = classify(pgc);
 
-		CHECK(got == want, "%#lx: %d, want %d", pgc, got, want);
-		/*
-		 * Refused, it must leave *next alone: init_heap_pages()
-		 * passes the page's own count_info, which its BUG() message
-		 * then prints.
-		 */
-		CHECK(next == (want ? PGC_state_inuse : ~0UL),
-		      "%#lx: next %#lx after %s", pgc, next,
-		      want ? "success" : "refusal");
+		CHECK(pgc_uninitialised(pgc) == is_uninit(s), "%s %#lx: %d",
+		      st_name[s], pgc, pgc_uninitialised(pgc));
 	}
 }
 
@@ -168,13 +171,16 @@ static void test_adopt(void)
 
 	for (i = 0; i < n_pgc; i++) {
 		unsigned long pgc = all_pgc[i], next = 0x5a5a;
-		bool want = classify(pgc) == UNINIT;
+		enum st s = classify(pgc);
+		bool want = is_uninit(s);
 		bool got = pgc_adopt(pgc, &next);
+		unsigned long want_st = s == UNINIT ? PGC_state_inuse
+						    : PGC_state_offlining;
 
 		CHECK(got == want, "%#lx: %d, want %d", pgc, got, want);
 		if (want)
-			CHECK(next == ((pgc & ~PGC_state) | PGC_state_inuse),
-			      "%#lx: next %#lx", pgc, next);
+			CHECK(next == ((pgc & ~PGC_state) | want_st),
+			      "%s %#lx: next %#lx", st_name[s], pgc, next);
 		else
 			CHECK(next == 0x5a5a, "%#lx: refused but wrote", pgc);
 	}
@@ -182,27 +188,39 @@ static void test_adopt(void)
 
 static void test_free(void)
 {
-	unsigned int i;
+	unsigned int i, first;
 
-	for (i = 0; i < n_pgc; i++) {
-		unsigned long pgc = all_pgc[i], next = 0;
-		unsigned long broken = pgc & PGC_broken;
-		enum st s = classify(pgc);
-		bool off = false, got, want;
+	for (i = 0; i < n_pgc; i++)
+		for (first = 0; first < 2; first++) {
+			unsigned long pgc = all_pgc[i], next = 0x5a5a;
+			unsigned long broken = pgc & PGC_broken;
+			enum st s = classify(pgc);
+			bool off = false, got, want, to_free;
 
-		want = (s == INUSE && !broken) || s == OFFLINING;
-		got = pgc_free(pgc, &next, &off);
-		CHECK(got == want, "%s%s %#lx: %d, want %d", st_name[s],
-		      broken ? "+broken" : "", pgc, got, want);
-		if (!got || !want)
-			continue;
-		if (s == INUSE)
-			CHECK(next == PGC_state_free && !off,
-			      "%#lx: next %#lx off %d", pgc, next, off);
-		else
-			CHECK(next == (PGC_state_offlined | broken) && off,
-			      "%#lx: next %#lx off %d", pgc, next, off);
-	}
+			/*
+			 * init_heap_pages() frees only uninitialised pages,
+			 * every other free only initialised ones.
+			 */
+			to_free = s == (first ? UNINIT : INUSE) && !broken;
+			want = to_free ||
+			       s == (first ? UNINIT_OFFLINING : OFFLINING);
+			got = pgc_free(pgc, first, &next, &off);
+			CHECK(got == want, "%s%s %#lx first=%u: %d, want %d",
+			      st_name[s], broken ? "+broken" : "", pgc, first,
+			      got, want);
+			if (!got || !want) {
+				CHECK(next == 0x5a5a, "%#lx: refused but wrote",
+				      pgc);
+				continue;
+			}
+			if (to_free)
+				CHECK(next == PGC_state_free && !off,
+				      "%#lx: next %#lx off %d", pgc, next, off);
+			else
+				CHECK(next == (PGC_state_offlined | broken) &&
+				      off, "%#lx: next %#lx off %d", pgc, next,
+				      off);
+		}
 }
 
 static void test_offline(void)
@@ -221,7 +239,11 @@ static void test_offline(void)
 			break;
 		case OFFLINING:
 		case OFFLINED:
+		case UNINIT_OFFLINING:
 			want_st = pgc & PGC_state;
+			break;
+		case UNINIT:		/* a user, and not yet initialised */
+			want_st = PGC_state_offlining_uninitialised;
 			break;
 		default:		/* a page with a user */
 			want_st = PGC_state_offlining;
@@ -244,14 +266,20 @@ static void test_online(void)
 		unsigned long pgc = all_pgc[i], next = 0x5a5a;
 		enum st s = classify(pgc);
 		bool want = !(pgc & PGC_broken) &&
-			    (s == OFFLINING || s == OFFLINED);
+			    (s == OFFLINING || s == OFFLINED ||
+			     s == UNINIT_OFFLINING);
 		bool got = pgc_online(pgc, &next);
+		unsigned long want_st = s == UNINIT_OFFLINING ?
+					PGC_state_uninitialised :
+					PGC_state_inuse;
 
 		CHECK(got == want, "%s %#lx: %d, want %d", st_name[s], pgc,
 		      got, want);
 		if (want)
-			CHECK(next == ((pgc & ~PGC_state) | PGC_state_inuse),
-			      "%#lx: next %#lx", pgc, next);
+			CHECK(next == ((pgc & ~PGC_state) | want_st),
+			      "%s %#lx: next %#lx", st_name[s], pgc, next);
+		else
+			CHECK(next == 0x5a5a, "%#lx: refused but wrote", pgc);
 	}
 }
 
@@ -282,13 +310,13 @@ static void test_lifecycles(void)
 	unsigned long pgc = 0, next;
 	bool off;
 
-	/* A boot-allocator page freed: initialised on the way, then freed. */
-	CHECK(!pgc_free(pgc, &next, &off), "uninitialised freed directly");
-	CHECK(pgc_initialise(pgc, &pgc), "initialise");
-	CHECK(pgc_free(pgc, &pgc, &off) && !off && classify(pgc) == FREE,
-	      "free after initialise: %#lx", pgc);
-	CHECK(!pgc_free(pgc, &next, &off), "double free accepted");
-	CHECK(!pgc_initialise(pgc, &next), "free page initialised again");
+	/* A boot-allocator page freed: only through init_heap_pages(). */
+	CHECK(!pgc_free(pgc, false, &next, &off),
+	      "uninitialised freed without init_heap_pages()");
+	CHECK(pgc_free(pgc, true, &pgc, &off) && !off && classify(pgc) == FREE,
+	      "first free: %#lx", pgc);
+	CHECK(!pgc_free(pgc, false, &next, &off), "double free accepted");
+	CHECK(!pgc_free(pgc, true, &next, &off), "free page freed as new");
 
 	/* A boot module adopted in place, owned, released, freed. */
 	pgc = PGC_state_uninitialised | PGC_allocated | 1;
@@ -297,7 +325,7 @@ static void test_lifecycles(void)
 	      "adopt kept the references: %#lx", pgc);
 	CHECK(!pgc_adopt(pgc, &next), "adopted twice");
 	pgc &= ~(PGC_allocated | PGC_count_mask);
-	CHECK(pgc_free(pgc, &pgc, &off) && classify(pgc) == FREE,
+	CHECK(pgc_free(pgc, false, &pgc, &off) && classify(pgc) == FREE,
 	      "free the adopted page: %#lx", pgc);
 
 	/* Offline a free page and bring it back. */
@@ -312,22 +340,80 @@ static void test_lifecycles(void)
 	      "inuse -> offlining+broken: %#lx", pgc);
 	CHECK(!pgc_online(pgc, &next), "broken page onlined");
 	pgc &= ~(PGC_allocated | PGC_count_mask);
-	CHECK(pgc_free(pgc, &pgc, &off) && off && classify(pgc) == OFFLINED &&
+	CHECK(pgc_free(pgc, false, &pgc, &off) && off && classify(pgc) == OFFLINED &&
 	      (pgc & PGC_broken), "broken page freed: %#lx", pgc);
 	CHECK(!pgc_online(pgc, &next), "broken offlined page onlined");
+
+	/*
+	 * A boot-allocator page with a user, offlined before the heap has
+	 * seen it: it must stay recognisably uninitialised, so that freeing
+	 * it goes through init_heap_pages() (node heap, MFN 0) and onlining
+	 * it does not declare it initialised.
+	 */
+	pgc = pgc_offline(PGC_state_uninitialised | 1, false);
+	next = pgc & ~PGC_count_mask;
+	CHECK(!pgc_free(next, false, &next, &off),
+	      "offlined uninitialised page %#lx freed as %#lx without init_heap_pages()",
+	      pgc & ~PGC_count_mask, next);
+	next = 0;
+	CHECK(!pgc_online(pgc, &next) || classify(next) == UNINIT,
+	      "offlined uninitialised page %#lx onlined as %s %#lx", pgc,
+	      st_name[classify(next)], next);
+	CHECK(next == (PGC_state_uninitialised | 1),
+	      "onlined back to %#lx", next);
+	/* Offlined again, its user gone: init_heap_pages() parks it. */
+	pgc = pgc_offline(next & ~PGC_count_mask, true);
+	CHECK(pgc_uninitialised(pgc), "offline lost uninitialised: %#lx", pgc);
+	CHECK(pgc_free(pgc, true, &pgc, &off) && off &&
+	      classify(pgc) == OFFLINED && (pgc & PGC_broken),
+	      "first free of an offlined page: %#lx", pgc);
+	/* Adopted while offlining: the offline is still pending. */
+	pgc = pgc_offline(PGC_state_uninitialised | PGC_allocated | 1, false);
+	CHECK(pgc_adopt(pgc, &pgc) && classify(pgc) == OFFLINING &&
+	      (pgc & ~PGC_state) == (PGC_allocated | 1),
+	      "adopted offlining page: %#lx", pgc);
+}
+
+/*
+ * An offline (machine check, or the offline sysctl) and a boot page's
+ * first free.  mark_page_offline() and mark_page_free() both run under
+ * heap_lock, so one sees the other's result: replay both orders on the
+ * page's count_info.  The broken bit must survive either way, and the page
+ * must end up offlined, never in the heap.
+ */
+static void test_offline_during_init(void)
+{
+	unsigned long word;
+	bool off = false;
+
+	/* The offline first, then init_heap_pages() frees the page. */
+	word = pgc_offline(PGC_state_uninitialised, true);
+	CHECK(pgc_free(word, true, &word, &off) && off,
+	      "offlined, then first free: %#lx", word);
+	CHECK(classify(word) == OFFLINED && (word & PGC_broken),
+	      "page broken before entering the heap ends as %#lx", word);
+
+	/* The free first: the page is free, and offlined at once. */
+	word = PGC_state_uninitialised;
+	CHECK(pgc_free(word, true, &word, &off) && !off,
+	      "first free: %#lx", word);
+	word = pgc_offline(word, true);
+	CHECK(classify(word) == OFFLINED && (word & PGC_broken),
+	      "page broken after entering the heap ends as %#lx", word);
 }
 
 int main(void)
 {
 	fill_all_pgc();
 	test_layout();
-	test_initialise();
+	test_uninitialised();
 	test_adopt();
 	test_free();
 	test_offline();
 	test_online();
 	test_ready_for_owner();
 	test_lifecycles();
+	test_offline_during_init();
 	printf("%s: %u checks, %u failed\n", PGC_ARCH_NAME, checks, failures);
 	return failures ? 1 : 0;
 }
