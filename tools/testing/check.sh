@@ -328,6 +328,20 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 		record build/xen-debug-arm64 0 "$oaxen"
 		BOOT_OPTS=(--series)
 		boot_layouts "$oaxen" "$aout/$(kernel_image arm64)" "$ainitrd" "" $ARM64_LAYOUTS
+		# The same Xen with static allocation on (Debian's build has it
+		# off): the first layout with a dom0less domU on "xen,static-mem"
+		# beside dom0, set up at boot by init_staticmem_pages().
+		progress "static memory: arm64 Xen with CONFIG_STATIC_MEMORY=y, a dom0less domU"
+		sout=$("$B/build/xen-staticmem.sh" 2>"$XENMM_LOGS/check-xen-staticmem.err")
+		echo "$sout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"
+		sxen=$(echo "$sout" | tail -n 1)
+		if [ -f "$sxen" ]; then
+			BOOT_OPTS=(--series --static-domu)
+			boot_layouts "$sxen" "$aout/$(kernel_image arm64)" "$ainitrd" staticmem \
+				"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"
+		elif ! echo "$sout" | grep -q '^FAIL '; then
+			record xen-staticmem/build 1 "$(tail -n 1 "$XENMM_LOGS/check-xen-staticmem.err")"
+		fi
 	fi
 	axen=$("$B/build/xen.sh" --arch arm64) || die "cannot provide arm64 Xen"
 	BOOT_OPTS=()

@@ -156,7 +156,7 @@ def test(args):
                   f"(replay: --stress {args.stress})", flush=True)
         res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                            log_path(layout, args.tag), args.timeout,
-                           args.xen_extra, linux_extra)
+                           args.xen_extra, linux_extra, args.static_domu)
         chosen = {"default": None, "domu": checks.DOMU_CHECKS,
                   "dom0-domu": checks.DOM0_CHECKS + checks.DOMU_CHECKS,
                   "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
@@ -167,6 +167,10 @@ def test(args):
                 chosen = checks.ARM64_CHECKS if arm else checks.DOM0_CHECKS
             chosen = chosen + (checks.ARM64_SERIES_CHECKS if arm
                                else checks.X86_SERIES_CHECKS)
+        if args.static_domu:
+            if chosen is None:
+                chosen = checks.ARM64_CHECKS
+            chosen = chosen + checks.STATIC_DOMU_CHECKS
         if args.stress is not None:
             if chosen is None:
                 chosen = (checks.ARM64_CHECKS if res["arch"] == "arm64"
@@ -274,6 +278,10 @@ def main():
             p.add_argument("--stress", type=int, metavar="SEED",
                            help="also run the dom0 stress test "
                                 "(tools/testing/stress/) with this seed")
+            p.add_argument("--static-domu", action="store_true",
+                           help="arm64: also start a dom0less domU on static "
+                                "memory and check it (Xen built with "
+                                "CONFIG_STATIC_MEMORY=y)")
     p = sub.add_parser("bench")
     p.add_argument("--xen", required=True)
     p.add_argument("--kernel", required=True)

@@ -1254,6 +1254,41 @@ def check_xen_initrd_free(res):
                   f"{info.group(2)}) to Xen and repopulated them, pattern intact")
 
 
+XEN_STATIC_BANK = re.compile(
+    r"^\(XEN\) d1: STATIC BANK\[(\d+)\] (0x[0-9a-f]+)-(0x[0-9a-f]+)$")
+STATIC_DOMU_UP = re.compile(
+    r"^\(d1\) .*xenmm-staticdomu: up, MemTotal: (\d+) kB, (\d+) vCPU")
+
+
+def check_static_domu(res):
+    """A dom0less domU on "xen,static-mem" (xenboot.py --static-domu) got
+    exactly its static range from Xen and its Linux reached /init: Xen with
+    CONFIG_STATIC_MEMORY=y set the bank up at boot without BUG()ing."""
+    if not res.get("static_domu"):
+        return False, "not booted with --static-domu"
+    lo, size = res["static_domu"]
+    banks = [(int(m.group(2), 16), int(m.group(3), 16))
+             for m in map(XEN_STATIC_BANK.match, res["lines"]) if m]
+    if banks != [(lo, lo + size)]:
+        return False, (f"Xen's static banks for d1: {fmt_ranges(banks) or 'none'}, "
+                       f"want {lo:#x}-{lo + size - 1:#x}")
+    up = [m for m in map(STATIC_DOMU_UP.match, res["lines"]) if m]
+    if not up:
+        return False, "the static domU's Linux did not report from its /init"
+    kib, cpus = int(up[0].group(1)), int(up[0].group(2))
+    # Linux keeps its own image and reserved memory out of MemTotal.
+    if not (size >> 10) // 2 < kib <= size >> 10 or cpus != 1:
+        return False, (f"the static domU has {kib} kB and {cpus} vCPU, "
+                       f"want at most {size >> 10} kB and 1")
+    return True, (f"d1 on static memory {lo:#x}-{lo + size - 1:#x}: its Linux "
+                  f"reached /init with MemTotal {kib} kB, {cpus} vCPU")
+
+
+STATIC_DOMU_CHECKS = [
+    ("static-domu", check_static_domu),
+]
+
+
 X86_SERIES_CHECKS = [
     ("xen-initrd", check_xen_initrd),
     ("xen-initrd-free", check_xen_initrd_free),

@@ -105,6 +105,84 @@ X86_QEMU = os.environ.get("XENMM_QEMU_X86", "qemu-system-x86_64")
 # arm64: where QEMU's guest-loader puts dom0's kernel and initramfs.
 ARM64_KERNEL_ADDR = 0x49000000
 ARM64_INITRD_ADDR = 0x4d000000
+# The static-memory domU (--static-domu): its kernel and initramfs, and
+# the host range Xen gives it ("xen,static-mem"), high in the first bank,
+# clear of the modules above and of Xen, which moves itself to the top.
+STATIC_DOMU_KERNEL_ADDR = 0x52000000
+STATIC_DOMU_INITRD_ADDR = 0x58000000
+STATIC_DOMU_MEM = (0xa0000000, 0x10000000)
+# Its Linux arguments: Xen's console through console_io (a debug Xen lets
+# any domain write there), no KUnit run, and the marker of tools/testing/
+# boot/init.
+STATIC_DOMU_ARGS = ("earlycon=xenboot keep_bootcon rdinit=/init "
+                    "kunit.filter_glob=xenmm-none xenmm.staticdomu")
+
+
+def static_domu_dtb(cmd, kernel, initrd, out):
+    """Write to OUT the device tree of the machine CMD boots, with a
+    dom0less domU on static memory added to /chosen: QEMU dumps its tree
+    (with the guest-loader modules of dom0 in it), dtc adds the domU."""
+    base = out + ".base"
+    machine = cmd.index("-machine") + 1
+    dump = list(cmd)
+    dump[machine] += f",dumpdtb={base}"
+    subprocess.run(dump, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base],
+                         check=True, capture_output=True, text=True).stdout
+    mem_kib = STATIC_DOMU_MEM[1] >> 10
+
+    def cells(v):
+        return f"0x{v >> 32:x} 0x{v & 0xffffffff:x}"
+
+    # dtc merges a node defined twice: amend /chosen after QEMU's tree.
+    domu = f"""
+/ {{
+	chosen {{
+		#address-cells = <0x02>;
+		#size-cells = <0x02>;
+
+		domU1 {{
+			compatible = "xen,domain";
+			#address-cells = <0x02>;
+			#size-cells = <0x02>;
+			cpus = <0x01>;
+			xen,enhanced = "no-xenstore";
+			memory = <0x00 {mem_kib:#x}>;
+			xen,static-mem = <{cells(STATIC_DOMU_MEM[0])} {cells(STATIC_DOMU_MEM[1])}>;
+
+			module@{STATIC_DOMU_KERNEL_ADDR:x} {{
+				compatible = "multiboot,kernel", "multiboot,module";
+				reg = <{cells(STATIC_DOMU_KERNEL_ADDR)} {cells(os.path.getsize(kernel))}>;
+				bootargs = "{STATIC_DOMU_ARGS}";
+			}};
+
+			module@{STATIC_DOMU_INITRD_ADDR:x} {{
+				compatible = "multiboot,ramdisk", "multiboot,module";
+				reg = <{cells(STATIC_DOMU_INITRD_ADDR)} {cells(os.path.getsize(initrd))}>;
+			}};
+		}};
+	}};
+}};
+"""
+    if "\n\tchosen {\n" not in dts:
+        raise SystemExit("xenboot: no /chosen in QEMU's device tree")
+    dts += domu
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, "-"],
+                   input=dts, check=True, text=True)
+    os.unlink(base)
+
+
+def add_static_domu(cmd, kernel, initrd, dtb):
+    """CMD booting the same machine with the static-memory domU."""
+    if os.path.getsize(kernel) > STATIC_DOMU_INITRD_ADDR - STATIC_DOMU_KERNEL_ADDR:
+        raise SystemExit(f"xenboot: {kernel} too big for the static domU's slot")
+    static_domu_dtb(cmd, kernel, initrd, dtb)
+    return cmd + [
+        "-dtb", dtb,
+        "-device", f"loader,file={kernel},addr={STATIC_DOMU_KERNEL_ADDR:#x},force-raw=on",
+        "-device", f"loader,file={initrd},addr={STATIC_DOMU_INITRD_ADDR:#x},force-raw=on",
+    ]
 
 
 def qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra, linux_extra):
@@ -280,12 +358,16 @@ def parse_blocks(lines):
 
 
 def boot(layout_name, xen, kernel, initrd, log_path, timeout,
-         xen_extra="", linux_extra=""):
+         xen_extra="", linux_extra="", static_domu=False):
     layout = get_layout(layout_name)
     for path in (xen, kernel, initrd):
         if not os.path.isfile(path):
             raise SystemExit(f"xenboot: {path}: no such file")
     cmd = qemu_cmdline(layout, xen, kernel, initrd, xen_extra, linux_extra)
+    if static_domu:
+        if layout.arch != "arm64":
+            raise SystemExit("xenboot: --static-domu is for arm64 layouts")
+        cmd = add_static_domu(cmd, kernel, initrd, log_path + ".dtb")
     status, lines, secs, marks = run(cmd, log_path, timeout)
     return {
         "layout": layout.name,
@@ -296,6 +378,8 @@ def boot(layout_name, xen, kernel, initrd, log_path, timeout,
         "ram_mib": layout.ram_mib,
         "cpus": layout.cpus,
         "status": status,
+        # The static domU's host range, [start, size].
+        "static_domu": list(STATIC_DOMU_MEM) if static_domu else None,
         "seconds": round(secs, 1),
         "log": log_path,
         "tail": lines[-40:],
@@ -316,10 +400,14 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--xen-extra", default="")
     ap.add_argument("--linux-extra", default="")
+    ap.add_argument("--static-domu", action="store_true",
+                    help="arm64: also start a dom0less domU on static memory "
+                         "(the same kernel and initramfs)")
     args = ap.parse_args()
 
     res = boot(args.layout, args.xen, args.kernel, args.initrd, args.log,
-               args.timeout, args.xen_extra, args.linux_extra)
+               args.timeout, args.xen_extra, args.linux_extra,
+               args.static_domu)
     with open(args.json, "w") as f:
         json.dump(res, f)
     if res["status"] != "done":
