@@ -33,7 +33,8 @@ for arch in x86 arm; do
 	grep -q PGC_state_uninitialised "$dir/pgc-layout.h" ||
 		die "no PGC_state_uninitialised in $hdr"
 	name=$arch
-	[ $arch = x86 ] && def=PGC_ARCH_X86 || def=PGC_ARCH_ARM
+	# Arm: with static memory on, so that PGC_static is a real bit.
+	[ $arch = x86 ] && def=PGC_ARCH_X86 || def="PGC_ARCH_ARM -DCONFIG_STATIC_MEMORY"
 	if ! gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
 		-D$def -DPGC_ARCH_NAME="\"$name\"" -I"$dir" \
