@@ -36,6 +36,7 @@
 #include <asm/sections.h>
 #include <asm/set_memory.h>
 #include <asm/setup.h>
+#include <asm/tlbflush.h>
 #include <asm/xen/hypercall.h>
 #include <asm/xen/hypervisor.h>
 #include <asm/xen/page.h>
@@ -249,6 +250,16 @@ void __init xen_relocate_p2m(void)
 }
 
 /*
+ * The frames Xen set aside for its list and the page tables mapping it,
+ * which setup.c keeps reserved.
+ */
+static bool __init p2m_is_list_frame(unsigned long pfn)
+{
+	return pfn >= xen_start_info->first_p2m_pfn &&
+	       pfn - xen_start_info->first_p2m_pfn < xen_start_info->nr_p2m_frames;
+}
+
+/*
  * An adopted leaf, reached through Xen's own mapping of its list, found in
  * the direct map: the initial page tables give its machine frame (Xen may
  * map the list with 2 MiB pages), the M2P its pfn.  The pfn must lie in
@@ -269,8 +280,7 @@ static unsigned long *__init p2m_leaf_in_direct_map(struct p2m_tree *tree,
 		mfn = ((pte_val_ma(*pte) & PHYSICAL_PMD_PAGE_MASK) >> PAGE_SHIFT) +
 		      ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	pfn = mfn_to_pfn(mfn);
-	if (pfn < xen_start_info->first_p2m_pfn ||
-	    pfn >= xen_start_info->first_p2m_pfn + xen_start_info->nr_p2m_frames)
+	if (!p2m_is_list_frame(pfn))
 		return NULL;
 	make_lowmem_page_readwrite(__va(PFN_PHYS(pfn)));
 	return __va(PFN_PHYS(pfn));
@@ -281,6 +291,73 @@ static unsigned long *__init p2m_image_leaf_in_direct_map(struct p2m_tree *tree,
 							  unsigned long *leaf)
 {
 	return __va(__pa(leaf));
+}
+
+/*
+ * Give back one page-table page of Xen's mapping of its list, no longer
+ * reachable.  Only a frame of the range Xen reported is ours to free; any
+ * other is counted and left alone.
+ */
+static void __init p2m_free_init_table(void *table, unsigned long *freed,
+				       unsigned long *kept)
+{
+	unsigned long pfn = PFN_DOWN(__pa(table));
+
+	if (!p2m_is_list_frame(pfn)) {
+		(*kept)++;
+		return;
+	}
+	/* Xen no longer counts it as a page table: it may be writable. */
+	make_lowmem_page_readwrite(table);
+	memblock_phys_free(PFN_PHYS(pfn), PAGE_SIZE);
+	(*freed)++;
+}
+
+/*
+ * The list's pages are leaves of the tree now, reached through the direct
+ * map: unmap the area XEN_ELFNOTE_INIT_P2M had Xen map them in and give
+ * back the page tables of that mapping.  The mapped frames themselves stay
+ * (they are the leaves).  The area is one top-level slot of its own, in
+ * the user half of the kernel's page tables, which no process shares.
+ * The slot is cleared first: Xen then stops counting the tables under it
+ * as page tables, and they are freed bottom up.
+ */
+static void __init p2m_release_init_mapping(unsigned long va)
+{
+	unsigned long last = va + xen_start_info->nr_pages * sizeof(unsigned long) - 1;
+	unsigned long freed = 0, kept = 0;
+	p4d_t *p4d = p4d_offset(pgd_offset_k(va), va);
+	unsigned int i, j;
+	pud_t *pud;
+
+	if (WARN_ONCE(pgd_index(last) != pgd_index(va) || p4d_none(*p4d) ||
+		      p4d_large(*p4d),
+		      "P2M: Xen's list at %#lx-%#lx is not mapped in a slot of its own; left mapped\n",
+		      va, last))
+		return;
+
+	pud = pud_offset(p4d, 0);
+	set_p4d(p4d, __p4d(0));
+	__flush_tlb_all();
+
+	for (i = 0; i < PTRS_PER_PUD; i++) {
+		pmd_t *pmd;
+
+		if (pud_none(pud[i]) || pud_large(pud[i]))
+			continue;
+		pmd = pmd_offset(&pud[i], 0);
+		for (j = 0; j < PTRS_PER_PMD; j++)
+			if (!pmd_none(pmd[j]) && !pmd_large(pmd[j]))
+				p2m_free_init_table((void *)pmd_page_vaddr(pmd[j]),
+						    &freed, &kept);
+		p2m_free_init_table(pmd, &freed, &kept);
+	}
+	p2m_free_init_table(pud, &freed, &kept);
+
+	pr_info("P2M: unmapped Xen's mapping of its list at %#lx, %lu page-table pages freed\n",
+		va, freed);
+	WARN_ONCE(kept, "P2M: %lu page tables of Xen's list mapping lie outside its frames; not freed\n",
+		  kept);
 }
 
 /**
@@ -294,7 +371,8 @@ static unsigned long *__init p2m_image_leaf_in_direct_map(struct p2m_tree *tree,
  * range is found there by __pa(); one in the area Linux asks for with
  * XEN_ELFNOTE_INIT_P2M, possibly mapped with machine superpages whose pfns
  * are not in order, page by page through the initial page tables and the
- * M2P.  First the nodes that read as one sentinel throughout are folded
+ * M2P; that area is then unmapped and its page tables freed.  First the
+ * nodes that read as one sentinel throughout are folded
  * into it (setup.c marks holes in pieces too small to free a leaf).  If
  * that let leaves of the list go, or the list sits in an E820 hole that
  * setup.c is about to remap, or a leaf cannot be found, the leaves left
@@ -338,6 +416,8 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		if (!ret) {
 			pr_info("P2M: Xen's list kept in place, %lu leaves now reached through the direct map\n",
 				DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
+			if (list < __START_KERNEL_map)
+				p2m_release_init_mapping(list);
 			return true;
 		}
 		why = "not all found in the direct map";

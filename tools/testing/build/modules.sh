@@ -24,10 +24,11 @@ grep -q '^CONFIG_ARM64=y' "$out/.config" &&
 	kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 
 # The test modules' sources: the unpopulated-alloc and stress tests
-# everywhere, the initrd test of our Xen series on x86 (it needs a PV
-# dom0).
+# everywhere; on x86 the initrd test of our Xen series (it needs a PV
+# dom0) and the check of Xen's initial P2M mapping (PV guests).
 srcs=("$XENMM_TOP/tools/testing/unpopulated" "$XENMM_TOP/tools/testing/stress")
-grep -q '^CONFIG_X86_64=y' "$out/.config" && srcs+=("$XENMM_TOP/tools/testing/xen-initrd")
+grep -q '^CONFIG_X86_64=y' "$out/.config" &&
+	srcs+=("$XENMM_TOP/tools/testing/xen-initrd" "$XENMM_TOP/tools/testing/p2m-initmap")
 files=()
 for d in "${srcs[@]}"; do
 	files+=("$d"/Kbuild "$d"/*.c "$d"/*.sh)

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot test of the P2M: what is left of the mapping Xen set up for its
+ * initial list.
+ *
+ * A PV kernel that declares XEN_ELFNOTE_INIT_P2M gets Xen's list of the
+ * guest's frames mapped at that virtual address, outside the kernel image,
+ * with page tables of its own.  Once the P2M reaches the list's pages
+ * through the direct map (or has copied them), nothing may use that
+ * mapping: the kernel should unmap it and give its page tables back.
+ * This module looks every page of the list's range up in the kernel's
+ * page tables and reports how much is still mapped, as "xenmm-p2m-initmap:" lines that
+ * tools/testing/boot/checks.py reads.  Loading always fails (-EAGAIN):
+ * the module has done its job once it has printed.
+ */
+
+#define pr_fmt(fmt) "xenmm-p2m-initmap: " fmt
+
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <asm/pgtable_types.h>
+#include <xen/xen.h>
+#include <asm/xen/hypervisor.h>
+
+static int __init p2m_initmap_init(void)
+{
+	unsigned long va = xen_start_info->mfn_list, end, addr, mapped = 0;
+	unsigned long first = 0;
+
+	if (!xen_pv_domain()) {
+		pr_info("skipped: not a PV guest\n");
+		return -ENODEV;
+	}
+	end = va + PAGE_ALIGN(xen_start_info->nr_pages * sizeof(unsigned long));
+	pr_info("list: va %#lx-%#lx, %lu pfns, frames pfn %#lx+%lu\n", va,
+		end - 1, xen_start_info->nr_pages,
+		xen_start_info->first_p2m_pfn, xen_start_info->nr_p2m_frames);
+	if (va >= __START_KERNEL_map) {
+		pr_info("placement: kernel image range\n");
+		return -EAGAIN;
+	}
+	pr_info("placement: INIT_P2M area, top-level slot %lu\n", pgd_index(va));
+
+	/* lookup_address() walks the kernel's own page tables (init_mm). */
+	for (addr = va; addr < end; addr += PAGE_SIZE) {
+		unsigned int level;
+		pte_t *pte = lookup_address(addr, &level);
+
+		if (pte && pte_present(*pte)) {
+			if (!mapped)
+				first = addr;
+			mapped += PAGE_SIZE;
+		}
+	}
+	if (mapped)
+		pr_info("still mapped: %lu of %lu KiB, first at %#lx\n",
+			mapped >> 10, (end - va) >> 10, first);
+	else
+		pr_info("still mapped: 0 of %lu KiB\n", (end - va) >> 10);
+	return -EAGAIN;
+}
+module_init(p2m_initmap_init);
+
+MODULE_DESCRIPTION("xenmm boot test: Xen's initial P2M mapping");
+MODULE_LICENSE("GPL");
