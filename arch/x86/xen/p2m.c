@@ -293,44 +293,80 @@ static unsigned long *__init p2m_image_leaf_in_direct_map(struct p2m_tree *tree,
 	return __va(__pa(leaf));
 }
 
-/*
- * Give back one page-table page of Xen's mapping of its list, no longer
- * reachable.  Only a frame of the range Xen reported is ours to free; any
- * other is counted and left alone.
- */
-static void __init p2m_free_init_table(void *table, unsigned long *freed,
-				       unsigned long *kept)
-{
-	unsigned long pfn = PFN_DOWN(__pa(table));
+/* What p2m_release_init_mapping() gave back, and where the leaves end. */
+struct p2m_init_release {
+	unsigned long leaves_end;	/* first address past the tree's leaves */
+	unsigned long tables;		/* page-table pages freed */
+	unsigned long unused;		/* list pages past the leaves freed */
+	unsigned long foreign;		/* frames outside the list's, kept */
+};
 
+/*
+ * Give back one frame of Xen's list area, no longer mapped there.  Only a
+ * frame of the range Xen reported is ours to free; any other is counted
+ * and left alone.
+ */
+static void __init p2m_give_back_frame(unsigned long pfn, unsigned long *count,
+				       struct p2m_init_release *r)
+{
 	if (!p2m_is_list_frame(pfn)) {
-		(*kept)++;
+		r->foreign++;
 		return;
 	}
 	/* Xen no longer counts it as a page table: it may be writable. */
-	make_lowmem_page_readwrite(table);
+	make_lowmem_page_readwrite(__va(PFN_PHYS(pfn)));
 	memblock_phys_free(PFN_PHYS(pfn), PAGE_SIZE);
-	(*freed)++;
+	(*count)++;
+}
+
+/*
+ * The frames one pmd entry of the list area mapped (2 MiB of them, or a
+ * table of ptes), and the table: list pages past the tree's leaves are
+ * nobody's now, the leaves stay.
+ */
+static void __init p2m_give_back_pmd(pmd_t pmd, unsigned long addr,
+				     struct p2m_init_release *r)
+{
+	unsigned int k;
+	pte_t *pte;
+
+	if (pmd_large(pmd)) {
+		for (k = 0; k < PTRS_PER_PTE; k++, addr += PAGE_SIZE)
+			if (addr >= r->leaves_end)
+				p2m_give_back_frame(pmd_pfn(pmd) + k, &r->unused, r);
+		return;
+	}
+	pte = (pte_t *)pmd_page_vaddr(pmd);
+	for (k = 0; k < PTRS_PER_PTE; k++, addr += PAGE_SIZE)
+		if (pte_present(pte[k]) && addr >= r->leaves_end)
+			p2m_give_back_frame(pte_pfn(pte[k]), &r->unused, r);
+	p2m_give_back_frame(PFN_DOWN(__pa(pte)), &r->tables, r);
 }
 
 /*
  * The list's pages are leaves of the tree now, reached through the direct
  * map: unmap the area XEN_ELFNOTE_INIT_P2M had Xen map them in and give
- * back the page tables of that mapping.  The mapped frames themselves stay
- * (they are the leaves).  The area is one top-level slot of its own, in
- * the user half of the kernel's page tables, which no process shares.
- * The slot is cleared first: Xen then stops counting the tables under it
- * as page tables, and they are freed bottom up.
+ * back the page tables of that mapping, and any list pages past the
+ * leaves (a domU's list may be longer than nr_pages).  The leaves stay.
+ * The area is one top-level slot of its own, in the user half of the
+ * kernel's page tables, which no process shares.  The slot is cleared
+ * first: Xen then stops counting the tables under it as page tables, and
+ * they are freed bottom up.  xen_start_info->mfn_list still holds the
+ * area's address afterwards; nothing may dereference it.
  */
 static void __init p2m_release_init_mapping(unsigned long va)
 {
-	unsigned long last = va + xen_start_info->nr_pages * sizeof(unsigned long) - 1;
-	unsigned long freed = 0, kept = 0;
+	unsigned long nr = xen_start_info->nr_pages;
+	unsigned long last = va + nr * sizeof(unsigned long) - 1;
+	unsigned long addr = va & PGDIR_MASK;
+	struct p2m_init_release r = {
+		.leaves_end = va + DIV_ROUND_UP(nr, P2M_LEAF_PFNS) * PAGE_SIZE,
+	};
 	p4d_t *p4d = p4d_offset(pgd_offset_k(va), va);
 	unsigned int i, j;
 	pud_t *pud;
 
-	if (WARN_ONCE(pgd_index(last) != pgd_index(va) || p4d_none(*p4d) ||
+	if (WARN_ONCE(pgd_index(last) != pgd_index(va) || !p4d_present(*p4d) ||
 		      p4d_large(*p4d),
 		      "P2M: Xen's list at %#lx-%#lx is not mapped in a slot of its own; left mapped\n",
 		      va, last))
@@ -340,24 +376,25 @@ static void __init p2m_release_init_mapping(unsigned long va)
 	set_p4d(p4d, __p4d(0));
 	__flush_tlb_all();
 
-	for (i = 0; i < PTRS_PER_PUD; i++) {
+	for (i = 0; i < PTRS_PER_PUD; i++, addr += PUD_SIZE) {
 		pmd_t *pmd;
 
-		if (pud_none(pud[i]) || pud_large(pud[i]))
+		/* A 1 GiB leaf: p2m_leaf_in_direct_map() refuses those. */
+		if (!pud_present(pud[i]) || pud_large(pud[i]))
 			continue;
 		pmd = pmd_offset(&pud[i], 0);
 		for (j = 0; j < PTRS_PER_PMD; j++)
-			if (!pmd_none(pmd[j]) && !pmd_large(pmd[j]))
-				p2m_free_init_table((void *)pmd_page_vaddr(pmd[j]),
-						    &freed, &kept);
-		p2m_free_init_table(pmd, &freed, &kept);
+			if (pmd_present(pmd[j]))
+				p2m_give_back_pmd(pmd[j], addr + j * PMD_SIZE, &r);
+		p2m_give_back_frame(PFN_DOWN(__pa(pmd)), &r.tables, &r);
 	}
-	p2m_free_init_table(pud, &freed, &kept);
+	p2m_give_back_frame(PFN_DOWN(__pa(pud)), &r.tables, &r);
 
-	pr_info("P2M: unmapped Xen's mapping of its list at %#lx, %lu page-table pages freed\n",
-		va, freed);
-	WARN_ONCE(kept, "P2M: %lu page tables of Xen's list mapping lie outside its frames; not freed\n",
-		  kept);
+	pr_info("P2M: unmapped Xen's mapping of its list at %#lx: %lu page-table pages and %lu unused list pages freed\n",
+		va, r.tables, r.unused);
+	WARN_ONCE(r.foreign,
+		  "P2M: %lu frames of Xen's list mapping lie outside its frames; not freed\n",
+		  r.foreign);
 }
 
 /**
@@ -371,9 +408,9 @@ static void __init p2m_release_init_mapping(unsigned long va)
  * range is found there by __pa(); one in the area Linux asks for with
  * XEN_ELFNOTE_INIT_P2M, possibly mapped with machine superpages whose pfns
  * are not in order, page by page through the initial page tables and the
- * M2P; that area is then unmapped and its page tables freed.  First the
- * nodes that read as one sentinel throughout are folded
- * into it (setup.c marks holes in pieces too small to free a leaf).  If
+ * M2P; that area is then unmapped and its page tables freed.  First
+ * the nodes that read as one sentinel throughout are folded into it
+ * (setup.c marks holes in pieces too small to free a leaf).  If
  * that let leaves of the list go, or the list sits in an E820 hole that
  * setup.c is about to remap, or a leaf cannot be found, the leaves left
  * are copied and the whole list freed.

@@ -824,13 +824,16 @@ def check_unpopulated_balloon(res, t):
 
 
 P2M_INITMAP = re.compile(r"xenmm-p2m-initmap: (.*)$")
+P2M_UNMAPPED = re.compile(
+    r"P2M: unmapped Xen's mapping of its list at (0x[0-9a-f]+): (\d+) "
+    r"page-table pages and (\d+) unused list pages freed")
 
 
 def check_p2m_initmap(res, blockname="p2m_initmap"):
-    """Nothing is left mapped of the area Xen mapped its initial list in
-    (XEN_ELFNOTE_INIT_P2M): the P2M reaches the list's pages through the
-    direct map, so the mapping and its page tables are given back
-    (tools/testing/p2m-initmap/)."""
+    """Nothing is left of the area Xen mapped its initial list in
+    (XEN_ELFNOTE_INIT_P2M): no page of the list mapped there, no page table
+    left in its slot, and every frame Xen reported for the list either one
+    of the tree's leaves or given back (tools/testing/p2m-initmap/)."""
     lines = block(res, blockname)
     if lines is None:
         return False, f"no {blockname} block: test module not run"
@@ -838,21 +841,45 @@ def check_p2m_initmap(res, blockname="p2m_initmap"):
     skipped = [x for x in msgs if x.startswith("skipped")]
     if skipped:
         return False, skipped[0]
-    listed = next((x for x in msgs if x.startswith("list: ")), None)
+    listed = next((re.match(r"list: va (0x[0-9a-f]+)-\S+, (\d+) pfns, "
+                            r"frames pfn \S+\+(\d+)$", x) for x in msgs
+                   if x.startswith("list: ")), None)
     place = next((x for x in msgs if x.startswith("placement: ")), None)
+    if not listed:
+        return False, "no \"list:\" line"
     if not place or "INIT_P2M" not in place:
         # The kernel declares the note and Xen 4.17 honours it: anything
         # else means this test did not see the case it is for.
         return False, f"Xen's list not in the INIT_P2M area: {place or 'no placement line'}"
     m = next((re.match(r"still mapped: (\d+) of (\d+) KiB", x) for x in msgs
               if x.startswith("still mapped: ")), None)
-    if not m:
-        return False, "no \"still mapped\" line"
+    t = next((re.match(r"slot \d+: (\d+) of (\d+) 2 MiB spans", x) for x in msgs
+              if x.startswith("slot ")), None)
+    if not m or not t:
+        return False, "no \"still mapped\" or \"slot\" line"
     if int(m.group(1)):
         return False, (f"{m.group(1)} of {m.group(2)} KiB of Xen's initial list "
-                       f"mapping still mapped ({listed})")
-    return True, (f"Xen's initial list mapping ({m.group(2)} KiB, "
-                  f"{place.split(', ')[-1]}) unmapped; {listed}")
+                       f"mapping still mapped ({listed.group(0)})")
+    if int(t.group(1)):
+        return False, (f"page tables left under {t.group(1)} 2 MiB spans of the "
+                       "list's top-level slot")
+    va, pfns, frames = int(listed.group(1), 16), int(listed.group(2)), int(listed.group(3))
+    log = dmesg(res)
+    if any("P2M: copied the leaves of Xen's list" in x for x in log):
+        # mmu_pv.c frees the list and its mapping, as upstream does.
+        return True, f"list copied; its mapping at {va:#x} ({m.group(2)} KiB) is gone"
+    un = next((u for u in map(P2M_UNMAPPED.search, log) if u), None)
+    if not un or int(un.group(1), 16) != va:
+        return False, f"no \"P2M: unmapped Xen's mapping of its list at {va:#x}\" line"
+    leaves = -(-pfns // 512)
+    tables, unused = int(un.group(2)), int(un.group(3))
+    if leaves + tables + unused != frames:
+        return False, (f"Xen gave {frames} frames for the list; {leaves} are leaves, "
+                       f"{tables} page tables and {unused} unused pages were freed: "
+                       f"{frames - leaves - tables - unused} unaccounted for")
+    return True, (f"Xen's list mapping at {va:#x} ({m.group(2)} KiB) gone, no page "
+                  f"table left in its slot; its {frames} frames: {leaves} leaves, "
+                  f"{tables} page tables and {unused} unused pages freed")
 
 
 DOM0_CHECKS = [

@@ -39,10 +39,7 @@ pad=$(( (target - size + 4095) / 4096 * 4096 ))
 ptree=$tree-padded-$pad
 if [ ! -f "$ptree/xen/xen" ]; then
 	progress "padding our Xen image by $((pad >> 10)) KiB to $((target >> 10)) KiB (worktree $ptree)"
-	rm -rf "$ptree"
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$ptree" HEAD ||
-		die "cannot add a worktree of $tree"
+	xen_worktree "$tree" "$ptree"
 	cat >"$ptree/xen/arch/x86/xenmm-pad.c" <<-EOC
 	/* xenmm test only: make the image $((target >> 10)) KiB long. */
 	#include <xen/types.h>

@@ -30,10 +30,7 @@ stree=$tree-staticmem
 xmake=(make -C "$stree/xen" XEN_TARGET_ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 if [ ! -f "$stree/xen/xen" ]; then
 	progress "building Xen (arm64, debug, CONFIG_STATIC_MEMORY=y; worktree $stree)"
-	rm -rf "$stree"
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$stree" HEAD ||
-		die "cannot add a worktree of $tree"
+	xen_worktree "$tree" "$stree"
 	log=$XENMM_LOGS/xen-staticmem.log
 	run_logged "$log" "${xmake[@]}" defconfig || die "xen defconfig failed (log: $log)"
 	# Early printk on QEMU virt's PL011: static memory is set up before

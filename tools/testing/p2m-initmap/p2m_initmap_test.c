@@ -9,7 +9,8 @@
  * through the direct map (or has copied them), nothing may use that
  * mapping: the kernel should unmap it and give its page tables back.
  * This module looks every page of the list's range up in the kernel's
- * page tables and reports how much is still mapped, as "xenmm-p2m-initmap:" lines that
+ * page tables and reports how much is still mapped, and whether page
+ * tables are left anywhere in the slot, as "xenmm-p2m-initmap:" lines that
  * tools/testing/boot/checks.py reads.  Loading always fails (-EAGAIN):
  * the module has done its job once it has printed.
  */
@@ -25,7 +26,7 @@
 static int __init p2m_initmap_init(void)
 {
 	unsigned long va = xen_start_info->mfn_list, end, addr, mapped = 0;
-	unsigned long first = 0;
+	unsigned long first = 0, tables = 0;
 
 	if (!xen_pv_domain()) {
 		pr_info("skipped: not a PV guest\n");
@@ -57,6 +58,21 @@ static int __init p2m_initmap_init(void)
 			mapped >> 10, (end - va) >> 10, first);
 	else
 		pr_info("still mapped: 0 of %lu KiB\n", (end - va) >> 10);
+
+	/*
+	 * Page tables left anywhere in the slot: lookup_address() finds a
+	 * pte table (or a large entry) under an address even where nothing
+	 * is mapped, and gives NULL only where a level above is empty.
+	 */
+	for (addr = va & PGDIR_MASK; addr < (va & PGDIR_MASK) + PGDIR_SIZE;
+	     addr += PMD_SIZE) {
+		unsigned int level;
+
+		if (lookup_address(addr, &level))
+			tables++;
+	}
+	pr_info("slot %lu: %lu of %lu 2 MiB spans with page tables\n",
+		pgd_index(va), tables, PGDIR_SIZE / PMD_SIZE);
 	return -EAGAIN;
 }
 module_init(p2m_initmap_init);
