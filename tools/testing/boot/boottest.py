@@ -147,8 +147,10 @@ def test(args):
     for layout in args.layouts.split(","):
         xenboot.get_layout(layout)      # unknown names fail before booting
         linux_extra = args.linux_extra
-        if args.series and xenboot.get_layout(layout).arch != "arm64":
-            # dom0 keeps its initrd to give it back to Xen (xen-initrd-free).
+        if ((args.series or args.checks == "unpatched") and
+                xenboot.get_layout(layout).arch != "arm64"):
+            # dom0 keeps its initrd to give it back to Xen (xen-initrd-free,
+            # and what unpatched Xen is expected to crash on).
             linux_extra = f"{linux_extra} retain_initrd xenmm.initrd_free".strip()
         if args.stress is not None:
             linux_extra = f"{linux_extra} xenmm.stress={args.stress}".strip()
@@ -160,13 +162,16 @@ def test(args):
         chosen = {"default": None, "domu": checks.DOMU_CHECKS,
                   "dom0-domu": checks.DOM0_CHECKS + checks.DOMU_CHECKS,
                   "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
-                  checks.PVH_CHECKS}[args.checks]
+                  checks.PVH_CHECKS,
+                  "unpatched": checks.UNPATCHED_CHECKS}[args.checks]
         if args.series:
             arm = res["arch"] == "arm64"
             if chosen is None:
                 chosen = checks.ARM64_CHECKS if arm else checks.DOM0_CHECKS
             chosen = chosen + (checks.ARM64_SERIES_CHECKS if arm
                                else checks.X86_SERIES_CHECKS)
+            if res["machine"] == "pc3node":
+                chosen = chosen + checks.PC3NODE_SERIES_CHECKS
         if args.static_domu:
             if chosen is None:
                 chosen = checks.ARM64_CHECKS
@@ -176,14 +181,17 @@ def test(args):
                 chosen = (checks.ARM64_CHECKS if res["arch"] == "arm64"
                           else checks.DOM0_CHECKS)
             chosen = chosen + stress_checks.STRESS_CHECKS
+        layout_failed = 0
         for name, ok, detail in checks.run_checks(res, chosen):
             where = layout if args.tag == "test" else f"{layout}-{args.tag}"
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
             print(line, flush=True)
             if results:
                 results.write(line + "\n")
-            failed += not ok
-        if res["status"] != "done":
+            layout_failed += not ok
+        failed += layout_failed
+        if res["status"] != "done" and (layout_failed or
+                                        args.checks != "unpatched"):
             print_tail(res)
     return 1 if failed else 0
 
@@ -270,7 +278,8 @@ def main():
             p.add_argument("--layouts", required=True)
             p.add_argument("--results")
             p.add_argument("--tag", default="test")
-            p.add_argument("--checks", choices=("default", "domu", "dom0-domu", "all"),
+            p.add_argument("--checks", choices=("default", "domu", "dom0-domu", "all",
+                                                "unpatched"),
                            default="default")
             p.add_argument("--series", action="store_true",
                            help="also check what our Xen series promises "

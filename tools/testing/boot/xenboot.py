@@ -18,6 +18,7 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -216,17 +217,55 @@ def qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra, linux_extra):
     ]
 
 
+# Machine pc3node: i440fx RAM in three NUMA nodes, the middle one
+# PC3NODE_MID_MIB ending PC3NODE_TOP_MIB below the top of RAM, with the
+# initramfs zero-padded to PC3NODE_INITRD_MIB.  Xen puts its own image
+# at the top of RAM and the boot modules just below it, so the in-place
+# initrd then covers all of node 1, which gives the boot allocator
+# nothing: the Xen series' reproducer (tools/testing/boot/checks.py,
+# check_xen_node_heaps()).  Trailing zeros are skipped by the kernel's
+# initramfs unpacker.
+PC3NODE_MID_MIB = 48
+PC3NODE_TOP_MIB = 16
+PC3NODE_INITRD_MIB = 64
+
+
+def pc3node_numa(layout):
+    low = layout.ram_mib - PC3NODE_MID_MIB - PC3NODE_TOP_MIB
+    if low <= 0:
+        raise SystemExit(f"layout {layout.name}: too little RAM for pc3node")
+    args = []
+    for node, mib in enumerate((low, PC3NODE_MID_MIB, PC3NODE_TOP_MIB)):
+        cpus = f"cpus=0-{layout.cpus - 1}," if node == 0 else ""
+        args += ["-object", f"memory-backend-ram,id=m{node},size={mib}M",
+                 "-numa", f"node,nodeid={node},{cpus}memdev=m{node}"]
+    return args
+
+
+def padded_initrd(initrd, out, mib):
+    """A sparse copy of INITRD at OUT, zero-extended to MIB MiB."""
+    size = os.path.getsize(initrd)
+    if size > mib << 20:
+        raise SystemExit(f"xenboot: {initrd} is larger than {mib} MiB")
+    shutil.copyfile(initrd, out)
+    os.truncate(out, mib << 20)
+    return out
+
+
 def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
     if layout.arch == "arm64":
         return qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra,
                                   linux_extra)
+    machine, numa = layout.machine, []
+    if machine == "pc3node":
+        machine, numa = "pc", pc3node_numa(layout)
     xen_args = (f"console=com1 com1=115200,8n1 {layout.dom0_opt} "
                 "loglvl=all guest_loglvl=all noreboot bootscrub=false "
                 f"{xen_extra}").strip()
     linux_args = f"console=hvc0 earlyprintk=xen {linux_extra}".strip()
     return [
-        X86_QEMU, "-machine", layout.machine, "-cpu", X86_CPU,
-        "-smp", str(layout.cpus), "-m", str(layout.ram_mib),
+        X86_QEMU, "-machine", machine, "-cpu", X86_CPU,
+        "-smp", str(layout.cpus), "-m", str(layout.ram_mib), *numa,
         "-accel", TCG, "-nographic", "-no-reboot",
         "-monitor", "none", "-serial", "stdio",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -363,6 +402,9 @@ def boot(layout_name, xen, kernel, initrd, log_path, timeout,
     for path in (xen, kernel, initrd):
         if not os.path.isfile(path):
             raise SystemExit(f"xenboot: {path}: no such file")
+    if layout.machine == "pc3node":
+        initrd = padded_initrd(initrd, log_path + ".initrd",
+                               PC3NODE_INITRD_MIB)
     cmd = qemu_cmdline(layout, xen, kernel, initrd, xen_extra, linux_extra)
     if static_domu:
         if layout.arch != "arm64":
