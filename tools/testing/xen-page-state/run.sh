@@ -3,9 +3,10 @@
 #
 # Host test of the page states of our Xen series: compile
 # xen/include/xen/page-state.h of the patched Xen tree under the count_info
-# layout of x86 and of Arm (taken from that tree's asm/mm.h), with ASan and
-# UBSan, and run test_page_state.c against each.  Prints one PASS/FAIL line
-# per architecture.
+# layout of x86, of arm64 and of arm32 (taken from that tree's asm/mm.h;
+# arm32 is the Arm layout built with -m32, where count_info is 32 bits),
+# with ASan and UBSan, and run test_page_state.c against each.  Prints one
+# PASS/FAIL line per layout.
 #
 #   run.sh            use the tree xen.sh prepares (Debian's source + series)
 #   run.sh XEN_TREE   use this tree
@@ -17,12 +18,16 @@ tree=${1:-$("$XENMM_TOP/tools/testing/build/xen.sh" --arch x86_64 --flavour sour
 	die "cannot prepare the Xen tree"
 [ -f "$tree/xen/include/xen/page-state.h" ] ||
 	die "$tree has no xen/include/xen/page-state.h: is our series applied?"
+# -m32 for arm32: gcc's 32-bit runtime, ASan's included.
+need_pkgs gcc-multilib
 out=$XENMM_CACHE/xen-page-state
 mkdir -p "$out"
 rc=0
-for arch in x86 arm; do
+for name in x86 arm arm32; do
+	arch=${name%32}
+	[ $name = arm32 ] && bits=-m32 || bits=
 	hdr=$tree/xen/arch/$arch/include/asm/mm.h
-	dir=$out/$arch
+	dir=$out/$name
 	mkdir -p "$dir"
 	# PG_shift/PG_mask, then everything from _PGC_allocated to the count.
 	{
@@ -32,10 +37,9 @@ for arch in x86 arm; do
 	} >"$dir/pgc-layout.h"
 	grep -q PGC_state_uninitialised "$dir/pgc-layout.h" ||
 		die "no PGC_state_uninitialised in $hdr"
-	name=$arch
 	# Arm: with static memory on, so that PGC_static is a real bit.
 	[ $arch = x86 ] && def=PGC_ARCH_X86 || def="PGC_ARCH_ARM -DCONFIG_STATIC_MEMORY"
-	if ! gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	if ! gcc $bits -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
 		-D$def -DPGC_ARCH_NAME="\"$name\"" -I"$dir" \
 		-idirafter "$tree/xen/include" \
