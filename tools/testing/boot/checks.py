@@ -829,14 +829,14 @@ P2M_UNMAPPED = re.compile(
     r"page-table pages and (\d+) unused list pages freed")
 
 
-def check_p2m_initmap(res, blockname="p2m_initmap"):
+def check_p2m_initmap(res):
     """Nothing is left of the area Xen mapped its initial list in
     (XEN_ELFNOTE_INIT_P2M): no page of the list mapped there, no page table
     left in its slot, and every frame Xen reported for the list either one
     of the tree's leaves or given back (tools/testing/p2m-initmap/)."""
-    lines = block(res, blockname)
+    lines = block(res, "p2m_initmap")
     if lines is None:
-        return False, f"no {blockname} block: test module not run"
+        return False, "no p2m_initmap block: test module not run"
     msgs = [m.group(1) for m in map(P2M_INITMAP.search, lines) if m]
     skipped = [x for x in msgs if x.startswith("skipped")]
     if skipped:
