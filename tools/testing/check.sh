@@ -234,65 +234,83 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	python3 "$B/boot/boottest.py" expect-crash \
 		--json "$XENMM_LOGS/selftest-panic.json" | tee -a "$RESULTS"
 
-	first=$(echo $X86_LAYOUTS | cut -d' ' -f1)
+	# The domU test, the padded Xen and the baseline go on the first x86
+	# layout that is not the series' reproducer: dom0 freeing memory there
+	# crashes unpatched Xen by design.
+	REPRO= first=
+	for l in $X86_LAYOUTS; do
+		case $(python3 "$B/boot/xenboot.py" --layout-machine "$l") in
+		pc3node) REPRO=${REPRO:-$l} ;;
+		*) first=${first:-$l} ;;
+		esac
+	done
 	# Our Xen: Debian's source with xen/patches/, CONFIG_DEBUG=y (ASSERTs
 	# on), on every layout, with the series' own checks.  The first
 	# layout also runs the domU test (xl create, grants, save/restore,
 	# mem-set, live migration, which needs the shadow paging Debian's
 	# binary lacks, destroy while mapped) and a PVH domU.
-	if [ -n "$first" ] &&
+	if [ -n "$X86_LAYOUTS" ] &&
 	   step xen-debug-x86_64 "$B/build/xen.sh" --arch x86_64 --flavour source; then
 		oxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-x86_64.log.out")
 		record build/xen-debug-x86_64 0 "$oxen"
 		BOOT_OPTS=(--series)
 		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$initrd" "" $X86_LAYOUTS
-		progress "domU test: layout $first (xl create, grants, save/restore, mem-set, PVH)"
-		domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
-		dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
-			die "cannot build the domU test's initramfs"
-		# On the QEMU of tools/testing/qemu, which its PVH domU needs;
-		# without it, the PV domU on Debian's.
-		prebuilt qemu-x86
-		if step qemu-x86 "$B/build/qemu.sh"; then
-			dqemu=$(tail -n 1 "$XENMM_LOGS/check-qemu-x86.log.out")
-			record build/qemu-x86 0 "$dqemu"
-			# Waits twice as long (xenmm.slow): on a cold run the
-			# background builds share the two cores with it, and the
-			# PVH domU was once still booting after 236 s of its 300.
-			BOOT_OPTS=(--series --checks all --linux-extra "xenmm.domu xenmm.slow=2"
-				   --timeout 1200)
-			XENMM_QEMU_X86=$dqemu boot_layouts "$oxen" \
-				"$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
-		else
-			BOOT_OPTS=(--series --checks dom0-domu
-				   --linux-extra "xenmm.domu xenmm.nopvh" --timeout 600)
-			boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
-		fi
-		# The same Xen padded to end one page past a 2 MiB boundary.
-		pout=$("$B/build/xen-padded.sh" 2>"$XENMM_LOGS/check-xen-padded.err")
-		echo "$pout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"
-		pxen=$(echo "$pout" | tail -n 1)
-		if [ -f "$pxen" ]; then
-			BOOT_OPTS=(--series)
-			boot_layouts "$pxen" "$kout/arch/x86/boot/bzImage" "$initrd" xen-padded "$first"
-		elif ! echo "$pout" | grep -q '^FAIL '; then
-			record xen-padded/build 1 "$(tail -n 1 "$XENMM_LOGS/check-xen-padded.err")"
+		if [ -n "$first" ]; then
+			progress "domU test: layout $first (xl create, grants, save/restore, mem-set, PVH)"
+			domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
+			dinitrd=$("$B/build/initramfs.sh" --extra "$mods" --extra "$domu") ||
+				die "cannot build the domU test's initramfs"
+			# On the QEMU of tools/testing/qemu, which its PVH domU needs;
+			# without it, the PV domU on Debian's.
+			prebuilt qemu-x86
+			if step qemu-x86 "$B/build/qemu.sh"; then
+				dqemu=$(tail -n 1 "$XENMM_LOGS/check-qemu-x86.log.out")
+				record build/qemu-x86 0 "$dqemu"
+				# Waits twice as long (xenmm.slow): on a cold run the
+				# background builds share the two cores with it, and the
+				# PVH domU was once still booting after 236 s of its 300.
+				BOOT_OPTS=(--series --checks all --linux-extra "xenmm.domu xenmm.slow=2"
+					   --timeout 1200)
+				XENMM_QEMU_X86=$dqemu boot_layouts "$oxen" \
+					"$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+			else
+				BOOT_OPTS=(--series --checks dom0-domu
+					   --linux-extra "xenmm.domu xenmm.nopvh" --timeout 600)
+				boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$dinitrd" domu "$first"
+			fi
+			# The same Xen padded to end one page past a 2 MiB boundary.
+			pout=$("$B/build/xen-padded.sh" 2>"$XENMM_LOGS/check-xen-padded.err")
+			echo "$pout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"
+			pxen=$(echo "$pout" | tail -n 1)
+			if [ -f "$pxen" ]; then
+				BOOT_OPTS=(--series)
+				boot_layouts "$pxen" "$kout/arch/x86/boot/bzImage" "$initrd" xen-padded "$first"
+			elif ! echo "$pout" | grep -q '^FAIL '; then
+				record xen-padded/build 1 "$(tail -n 1 "$XENMM_LOGS/check-xen-padded.err")"
+			fi
 		fi
 	fi
 	# Debian's Xen binary stays the baseline: the first layout under it.
 	BOOT_OPTS=()
 	[ -n "$first" ] &&
 		boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" debian-xen "$first"
-	# The bug the series fixes, shown on unpatched 4.17 (Debian's
-	# binary): on pc-1g-3node, which our Xen boots above with every check
-	# passing, dom0 giving back its initrd must crash it in
-	# free_heap_pages().
-	case " $X86_LAYOUTS " in
-	*" pc-1g-3node "*)
-		BOOT_OPTS=(--checks unpatched --timeout 240)
-		boot_layouts "$xen" "$kout/arch/x86/boot/bzImage" "$initrd" unpatched pc-1g-3node
-		;;
-	esac
+	# The bug the series fixes: on the reproducer layout (pc-1g-3node),
+	# which our Xen boots above with every check, the same tree and
+	# .config without the series must fault in free_heap_pages() when dom0
+	# gives its initrd back, and with patch 1 alone must not.
+	if [ -n "$oxen" ] && [ -n "$REPRO" ]; then
+		progress "the Xen series' reproducer: layout $REPRO under Xen without the series, then with patch 1 only"
+		if step xen-base-0 "$B/build/xen-base.sh" 0; then
+			bxen=$(tail -n 1 "$XENMM_LOGS/check-xen-base-0.log.out")
+			BOOT_OPTS=(--checks unpatched --timeout 240)
+			boot_layouts "$bxen" "$kout/arch/x86/boot/bzImage" "$initrd" unpatched "$REPRO"
+		fi
+		if step xen-base-1 "$B/build/xen-base.sh" 1; then
+			bxen=$(tail -n 1 "$XENMM_LOGS/check-xen-base-1.log.out")
+			BOOT_OPTS=(--checks patch1-only)
+			boot_layouts "$bxen" "$kout/arch/x86/boot/bzImage" "$initrd" patch1-only "$REPRO"
+		fi
+	fi
 
 	# The debug kernel under our debug Xen: lockdep, atomic-sleep, list,
 	# VM, SLUB and KFENCE checks on, any report fails the boot; each boot
@@ -308,19 +326,21 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		BOOT_OPTS=(--series --stress "$STRESS_SEED" --timeout 400)
 		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$dinit" debug \
 			$(debug_layouts $X86_LAYOUTS)
-		progress "domU test under the debug kernel: layout $first"
-		ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
-		ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
-			die "cannot build the debug domU test's initramfs"
-		# The PV domU only: under the debug kernel a PVH domU took
-		# minutes more than the 15 a run may (on shadow paging; not
-		# measured on HAP yet).  Its waits three times as long
-		# (xenmm.slow, tools/testing/domu/domu.sh): with the arm64
-		# kernels building beside it, the debug domU once took more
-		# than 180 s to get ready, where it takes about 100 s alone.
-		BOOT_OPTS=(--series --checks dom0-domu
-			   --linux-extra "xenmm.domu xenmm.nopvh xenmm.slow=3" --timeout 1500)
-		boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
+		if [ -n "$first" ]; then
+			progress "domU test under the debug kernel: layout $first"
+			ddomu=$("$B/build/domu.sh" "$dout") || die "cannot lay out the debug domU test"
+			ddinit=$("$B/build/initramfs.sh" --extra "$dmods" --extra "$ddomu") ||
+				die "cannot build the debug domU test's initramfs"
+			# The PV domU only: under the debug kernel a PVH domU took
+			# minutes more than the 15 a run may (on shadow paging; not
+			# measured on HAP yet).  Its waits three times as long
+			# (xenmm.slow, tools/testing/domu/domu.sh): with the arm64
+			# kernels building beside it, the debug domU once took more
+			# than 180 s to get ready, where it takes about 100 s alone.
+			BOOT_OPTS=(--series --checks dom0-domu
+				   --linux-extra "xenmm.domu xenmm.nopvh xenmm.slow=3" --timeout 1500)
+			boot_layouts "$oxen" "$dout/arch/x86/boot/bzImage" "$ddinit" domu-debug "$first"
+		fi
 	fi
 fi
 

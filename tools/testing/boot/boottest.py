@@ -147,7 +147,7 @@ def test(args):
     for layout in args.layouts.split(","):
         xenboot.get_layout(layout)      # unknown names fail before booting
         linux_extra = args.linux_extra
-        if ((args.series or args.checks == "unpatched") and
+        if ((args.series or args.checks in ("unpatched", "patch1-only")) and
                 xenboot.get_layout(layout).arch != "arm64"):
             # dom0 keeps its initrd to give it back to Xen (xen-initrd-free,
             # and what unpatched Xen is expected to crash on).
@@ -156,14 +156,25 @@ def test(args):
             linux_extra = f"{linux_extra} xenmm.stress={args.stress}".strip()
             print(f"boot/{layout}-{args.tag}: stress test, seed {args.stress} "
                   f"(replay: --stress {args.stress})", flush=True)
-        res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
-                           log_path(layout, args.tag), args.timeout,
-                           args.xen_extra, linux_extra, args.static_domu)
+        where = layout if args.tag == "test" else f"{layout}-{args.tag}"
+        try:
+            res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
+                               log_path(layout, args.tag), args.timeout,
+                               args.xen_extra, linux_extra, args.static_domu)
+        except SystemExit as e:
+            # A boot that cannot even start is a failure on record.
+            line = f"FAIL boot/{where}/boot: not started: {e}"
+            print(line, flush=True)
+            if results:
+                results.write(line + "\n")
+            failed += 1
+            continue
         chosen = {"default": None, "domu": checks.DOMU_CHECKS,
                   "dom0-domu": checks.DOM0_CHECKS + checks.DOMU_CHECKS,
                   "all": checks.DOM0_CHECKS + checks.DOMU_CHECKS +
                   checks.PVH_CHECKS,
-                  "unpatched": checks.UNPATCHED_CHECKS}[args.checks]
+                  "unpatched": checks.UNPATCHED_CHECKS,
+                  "patch1-only": checks.PATCH1_ONLY_CHECKS}[args.checks]
         if args.series:
             arm = res["arch"] == "arm64"
             if chosen is None:
@@ -183,7 +194,6 @@ def test(args):
             chosen = chosen + stress_checks.STRESS_CHECKS
         layout_failed = 0
         for name, ok, detail in checks.run_checks(res, chosen):
-            where = layout if args.tag == "test" else f"{layout}-{args.tag}"
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"
             print(line, flush=True)
             if results:
@@ -279,7 +289,7 @@ def main():
             p.add_argument("--results")
             p.add_argument("--tag", default="test")
             p.add_argument("--checks", choices=("default", "domu", "dom0-domu", "all",
-                                                "unpatched"),
+                                                "unpatched", "patch1-only"),
                            default="default")
             p.add_argument("--series", action="store_true",
                            help="also check what our Xen series promises "

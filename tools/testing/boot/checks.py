@@ -1201,8 +1201,19 @@ XEN_SRAT = re.compile(
 XEN_EMPTY_HEAP = re.compile(
     r"^\(XEN\) NUMA node (\d+): no free memory at boot, empty heap created")
 XEN_FAULT_RIP = re.compile(r"^\(XEN\) RIP:\s+e008:\[<[0-9a-f]+>\] (\S+)")
+XEN_FAULT_ADDR = re.compile(r"^\(XEN\) Faulting linear address: ([0-9a-f]+)")
 INITRD_GIVING = re.compile(r"xenmm-initrd: initrd: pfn ")
 INITRD_RETURNED = re.compile(r"xenmm-initrd: returned ")
+
+
+def xen_numa_spans(res):
+    """{node: [(start, end)...]} of RAM, as Xen read it from the SRAT."""
+    spans = {}
+    for m in map(XEN_SRAT.match, res["lines"]):
+        if m:
+            node, lo, hi = int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16)
+            spans.setdefault(node, []).append((lo, hi + 1))
+    return spans
 
 
 def xen_nodes_under_initrd(res):
@@ -1212,11 +1223,7 @@ def xen_nodes_under_initrd(res):
     initrd = xen_initrd_range(res)
     if not initrd:
         return None, "Xen printed no physical \"Init. ramdisk\" range"
-    spans = {}
-    for m in map(XEN_SRAT.match, res["lines"]):
-        if m:
-            node, lo, hi = int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16)
-            spans.setdefault(node, []).append((lo, hi + 1))
+    spans = xen_numa_spans(res)
     start, end = initrd[0], initrd[1]
     under = sorted(n for n, rs in spans.items()
                    if all(start <= lo and hi <= end for lo, hi in rs))
@@ -1243,10 +1250,12 @@ def check_xen_node_heaps(res):
 
 
 def check_unpatched_node_heap_fault(res):
-    """Unpatched Xen on layout pc3node: dom0 giving back its initrd makes
-    free_heap_pages() fault on the missing heap of the node under it.  The
-    layout must have worked and the fault be that one, from dom0's give-back
-    (tools/testing/xen-initrd/), not any crash."""
+    """Xen without the series on layout pc3node: dom0 giving back its
+    initrd makes free_heap_pages() fault on the missing heap of the node
+    under it.  The layout must have worked and the fault be that one:
+    in free_heap_pages(), from dom0's give-back (tools/testing/xen-initrd/),
+    at avail[node][zone] of a NULL avail[node], zone being the bit length
+    of a frame of that node (page_to_zone())."""
     under, detail = xen_nodes_under_initrd(res)
     if under is None:
         return False, detail
@@ -1258,14 +1267,22 @@ def check_unpatched_node_heap_fault(res):
     rips = [m.group(1) for m in map(XEN_FAULT_RIP.match, lines) if m]
     if not rips or "free_heap_pages" not in rips[0]:
         return False, f"{detail}; the fault is at {rips[0] if rips else '?'}, not in free_heap_pages()"
+    spans = xen_numa_spans(res)
+    want = {z * 8 for n in under for lo, hi in spans[n]
+            for z in range((lo >> 12).bit_length(), ((hi - 1) >> 12).bit_length() + 1)}
+    addrs = [int(m.group(1), 16) for m in map(XEN_FAULT_ADDR.match, lines) if m]
+    if not addrs or addrs[0] not in want:
+        got = f"{addrs[0]:#x}" if addrs else "none printed"
+        return False, (f"{detail}; faulting address {got}, not avail[zone] of a "
+                       f"NULL avail[] for the node ({', '.join(f'{w:#x}' for w in sorted(want))})")
     if not any("guest_remove_page" in line for line in lines):
         return False, f"{detail}; fault not reached from a guest's decrease_reservation"
     if not any(INITRD_GIVING.search(line) for line in lines):
         return False, f"{detail}; dom0 never started giving its initrd back"
     if any(INITRD_RETURNED.search(line) for line in lines):
         return False, f"{detail}; dom0's give-back returned before the fault"
-    return True, (f"{detail}: Xen faulted in {rips[0]} while dom0 gave it "
-                  "back")
+    return True, (f"{detail}: Xen faulted in {rips[0]} at {addrs[0]:#x}, "
+                  "a NULL avail[] of that node, while dom0 gave it back")
 
 
 def host_banks(res):
@@ -1433,6 +1450,12 @@ PC3NODE_SERIES_CHECKS = [
 ]
 UNPATCHED_CHECKS = [
     ("unpatched-node-heap-fault", check_unpatched_node_heap_fault),
+]
+# Patch 1 alone on the same layout: dom0's whole suite (as under Debian's
+# baseline), the give-back, and the heap created at boot.
+PATCH1_ONLY_CHECKS = DOM0_CHECKS + [
+    ("xen-initrd-free", check_xen_initrd_free),
+    ("xen-node-heaps", check_xen_node_heaps),
 ]
 ARM64_SERIES_CHECKS = [
     ("xen-banks", check_xen_banks),

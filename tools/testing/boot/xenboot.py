@@ -466,6 +466,9 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--layout-arch":
         print(get_layout(sys.argv[2]).arch)
         sys.exit(0)
+    if len(sys.argv) == 3 and sys.argv[1] == "--layout-machine":
+        print(get_layout(sys.argv[2]).machine)
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--list-layouts":
         for lay in load_layouts().values():
             print(f"  {lay.name:14s} {lay.desc} ({lay.cpus} vCPUs)")

@@ -248,21 +248,22 @@ xen_series_patches()
 	done
 }
 
+# xen_worktree TREE DIR [COMMIT]: a fresh git worktree of TREE at COMMIT
+# (default HEAD) at DIR, for a variant build of a patched Xen tree that
+# leaves the tree alone.
+xen_worktree()
+{
+	rm -rf "$2"
+	git -C "$1" worktree prune
+	git -C "$1" worktree add -q --detach "$2" "${3:-HEAD}" ||
+		die "cannot add a worktree of $1"
+}
+
 # The cache is shared by every checkout of a user (clones, worktrees, a CI
 # run beside an interactive one): work trees, staging directories and
 # build outputs in it are rewritten in place.  The first xenmm script of a
 # run takes an exclusive lock on it; scripts it starts inherit the lock
 # (XENMM_LOCK_HELD), and a second run waits, saying whose run it waits for.
-# xen_worktree TREE DIR: a fresh git worktree of TREE's HEAD at DIR, for
-# a variant build of a patched Xen tree that leaves the tree alone.
-xen_worktree()
-{
-	rm -rf "$2"
-	git -C "$1" worktree prune
-	git -C "$1" worktree add -q --detach "$2" HEAD ||
-		die "cannot add a worktree of $1"
-}
-
 xenmm_lock()
 {
 	local lock=$XENMM_CACHE/.lock
