@@ -312,6 +312,37 @@ static void test_ready_for_owner(void)
 	      "a broken page is not ready");
 }
 
+/*
+ * assign_pages(): allocated with one reference, the state and the flags of
+ * the allocation (PGC_extra, PGC_static) kept, nothing else.  The original
+ * series once dropped PGC_extra here.
+ */
+static void test_assigned(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_pgc; i++) {
+		unsigned long pgc = all_pgc[i] | PGC_extra | PGC_static | 0x3;
+		unsigned long got = pgc_assigned(pgc);
+
+		CHECK((got & PGC_state) == (pgc & PGC_state),
+		      "%#lx: state changed to %#lx", pgc, got & PGC_state);
+		CHECK(got & PGC_extra, "%#lx: PGC_extra dropped (%#lx)", pgc, got);
+		CHECK((got & PGC_static) == PGC_static,
+		      "%#lx: PGC_static dropped (%#lx)", pgc, got);
+		CHECK(got & PGC_allocated, "%#lx: not allocated (%#lx)", pgc, got);
+		CHECK((got & PGC_count_mask) == 1, "%#lx: %lu references", pgc,
+		      got & PGC_count_mask);
+		CHECK(!(got & ~(PGC_state | PGC_extra | PGC_static |
+				PGC_allocated | PGC_count_mask)),
+		      "%#lx: kept %#lx", pgc, got & ~(PGC_state | PGC_extra |
+						       PGC_static | PGC_allocated |
+						       PGC_count_mask));
+	}
+	CHECK(!(pgc_assigned(PGC_state_inuse) & PGC_extra),
+	      "PGC_extra appears from nowhere");
+}
+
 /* Whole lives of a page, each step through the helpers. */
 static void test_lifecycles(void)
 {
@@ -424,6 +455,7 @@ int main(void)
 	test_offline();
 	test_online();
 	test_ready_for_owner();
+	test_assigned();
 	test_lifecycles();
 	test_offline_during_init();
 	printf("%s: %u checks, %u failed\n", PGC_ARCH_NAME, checks, failures);
