@@ -168,45 +168,78 @@ static const struct p2m_tree_ops xen_p2m_ops = {
 	.retire = p2m_retire_node,
 };
 
-static struct e820_entry p2m_machine_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
+static struct e820_entry p2m_boot_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
+
+/**
+ * struct p2m_sizing - what Xen tells a PV domain at boot that sizes its P2M
+ * @nr_pages: pages Xen populated (start_info)
+ * @max_reservation: the domain's maximum reservation, 0 if unknown
+ * @hotplug_pfns: how far memory hotplug may add memory
+ * @initial_domain: whether this is dom0
+ * @map: the memory map setup.c will work from: the machine map for dom0,
+ *	the domain's own pseudo-physical map otherwise
+ * @map_nr: entries in @map
+ */
+struct p2m_sizing {
+	unsigned long nr_pages;
+	unsigned long max_reservation;
+	unsigned long hotplug_pfns;
+	bool initial_domain;
+	const struct e820_entry *map;
+	unsigned int map_nr;
+};
 
 /*
  * The pfns the tree must describe: Xen's list, the domain's maximum
  * reservation, memory hotplug up to its limit and, for dom0, every RAM
- * region of the machine map (setup.c remaps and adds extra memory there).
- * Above that every pfn reads as identity, as it should for device memory.
+ * region of the machine map (setup.c remaps and adds extra memory there),
+ * at most P2M_TREE_MAX_PFN.  Above that every pfn reads as identity, as it
+ * should for device memory.
  */
+static unsigned long p2m_pfns_needed(const struct p2m_sizing *in)
+{
+	unsigned long pfns = max(in->nr_pages, in->hotplug_pfns);
+	unsigned int i;
+
+	pfns = max(pfns, in->max_reservation);
+	if (in->initial_domain) {
+		for (i = 0; i < in->map_nr; i++) {
+			const struct e820_entry *e = &in->map[i];
+
+			if (e->type == E820_TYPE_RAM)
+				pfns = max_t(unsigned long, pfns,
+					     PFN_DOWN(e->addr + e->size));
+		}
+	}
+	return min_t(unsigned long, pfns, P2M_TREE_MAX_PFN);
+}
+
 static unsigned long __init xen_p2m_pfns_needed(void)
 {
-	unsigned long pfns = max(xen_start_info->nr_pages, P2M_HOTPLUG_PFNS);
+	struct p2m_sizing in = {
+		.nr_pages = xen_start_info->nr_pages,
+		.hotplug_pfns = P2M_HOTPLUG_PFNS,
+		.initial_domain = xen_initial_domain(),
+		.map = p2m_boot_map,
+	};
 	struct xen_memory_map memmap;
 	domid_t self = DOMID_SELF;
-	unsigned int i;
+	unsigned long pfns;
 	long ret;
 
 	ret = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
 	if (ret > 0)
-		pfns = max(pfns, min_t(unsigned long, ret, P2M_TREE_MAX_PFN));
+		in.max_reservation = ret;
 
-	if (xen_initial_domain()) {
-		memmap.nr_entries = ARRAY_SIZE(p2m_machine_map);
-		set_xen_guest_handle(memmap.buffer, p2m_machine_map);
-		if (!HYPERVISOR_memory_op(XENMEM_machine_memory_map, &memmap)) {
-			for (i = 0; i < memmap.nr_entries; i++) {
-				const struct e820_entry *e = &p2m_machine_map[i];
+	memmap.nr_entries = ARRAY_SIZE(p2m_boot_map);
+	set_xen_guest_handle(memmap.buffer, p2m_boot_map);
+	if (!HYPERVISOR_memory_op(in.initial_domain ? XENMEM_machine_memory_map :
+				  XENMEM_memory_map, &memmap))
+		in.map_nr = memmap.nr_entries;
 
-				if (e->type == E820_TYPE_RAM)
-					pfns = max_t(unsigned long, pfns,
-						     PFN_DOWN(e->addr + e->size));
-			}
-		}
-	}
-
-	if (pfns > P2M_TREE_MAX_PFN) {
-		pr_warn("P2M: %#lx pfns requested, limited to %#lx\n", pfns,
-			P2M_TREE_MAX_PFN);
-		pfns = P2M_TREE_MAX_PFN;
-	}
+	pfns = p2m_pfns_needed(&in);
+	if (pfns == P2M_TREE_MAX_PFN)
+		pr_warn("P2M: sized to its limit, %#lx pfns\n", pfns);
 	return pfns;
 }
 
@@ -892,3 +925,7 @@ static int __init xen_p2m_debugfs(void)
 }
 fs_initcall(xen_p2m_debugfs);
 #endif /* CONFIG_XEN_DEBUG_FS */
+
+#ifdef CONFIG_XEN_P2M_E820_KUNIT_TEST
+#include "p2m_sizing_kunit.c"
+#endif
