@@ -175,7 +175,6 @@ static struct e820_entry p2m_boot_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
  * @nr_pages: pages Xen populated (start_info)
  * @max_reservation: the domain's maximum reservation, 0 if unknown
  * @hotplug_pfns: how far memory hotplug may add memory
- * @initial_domain: whether this is dom0
  * @map: the memory map setup.c will work from: the machine map for dom0,
  *	the domain's own pseudo-physical map otherwise
  * @map_nr: entries in @map
@@ -184,17 +183,18 @@ struct p2m_sizing {
 	unsigned long nr_pages;
 	unsigned long max_reservation;
 	unsigned long hotplug_pfns;
-	bool initial_domain;
 	const struct e820_entry *map;
 	unsigned int map_nr;
 };
 
 /*
  * The pfns the tree must describe: Xen's list, the domain's maximum
- * reservation, memory hotplug up to its limit and, for dom0, every RAM
- * region of the machine map (setup.c remaps and adds extra memory there),
- * at most P2M_TREE_MAX_PFN.  Above that every pfn reads as identity, as it
- * should for device memory.
+ * reservation, memory hotplug up to its limit and every RAM region of the
+ * memory map setup.c works from, at most P2M_TREE_MAX_PFN.  setup.c remaps
+ * and adds extra memory into that map's RAM past the populated pages,
+ * wherever it lies: above the reservation's size if the map has holes
+ * below it (dom0 on the machine map, a domU with e820_host=1).  Above the
+ * tree every pfn reads as identity, as it should for device memory.
  */
 static unsigned long p2m_pfns_needed(const struct p2m_sizing *in)
 {
@@ -202,14 +202,12 @@ static unsigned long p2m_pfns_needed(const struct p2m_sizing *in)
 	unsigned int i;
 
 	pfns = max(pfns, in->max_reservation);
-	if (in->initial_domain) {
-		for (i = 0; i < in->map_nr; i++) {
-			const struct e820_entry *e = &in->map[i];
+	for (i = 0; i < in->map_nr; i++) {
+		const struct e820_entry *e = &in->map[i];
 
-			if (e->type == E820_TYPE_RAM)
-				pfns = max_t(unsigned long, pfns,
-					     PFN_DOWN(e->addr + e->size));
-		}
+		if (e->type == E820_TYPE_RAM)
+			pfns = max_t(unsigned long, pfns,
+				     PFN_DOWN(e->addr + e->size));
 	}
 	return min_t(unsigned long, pfns, P2M_TREE_MAX_PFN);
 }
@@ -219,12 +217,12 @@ static unsigned long __init xen_p2m_pfns_needed(void)
 	struct p2m_sizing in = {
 		.nr_pages = xen_start_info->nr_pages,
 		.hotplug_pfns = P2M_HOTPLUG_PFNS,
-		.initial_domain = xen_initial_domain(),
 		.map = p2m_boot_map,
 	};
 	struct xen_memory_map memmap;
 	domid_t self = DOMID_SELF;
 	unsigned long pfns;
+	unsigned int op;
 	long ret;
 
 	ret = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
@@ -233,8 +231,9 @@ static unsigned long __init xen_p2m_pfns_needed(void)
 
 	memmap.nr_entries = ARRAY_SIZE(p2m_boot_map);
 	set_xen_guest_handle(memmap.buffer, p2m_boot_map);
-	if (!HYPERVISOR_memory_op(in.initial_domain ? XENMEM_machine_memory_map :
-				  XENMEM_memory_map, &memmap))
+	/* The map setup.c will read: the machine's for dom0. */
+	op = xen_initial_domain() ? XENMEM_machine_memory_map : XENMEM_memory_map;
+	if (!HYPERVISOR_memory_op(op, &memmap))
 		in.map_nr = memmap.nr_entries;
 
 	pfns = p2m_pfns_needed(&in);

@@ -24,7 +24,6 @@
 struct p2m_sizing_case {
 	const char *name;
 	unsigned long nr_pages, max_reservation, hotplug_pfns;
-	bool initial_domain;
 	struct e820_entry map[6];
 	unsigned int map_nr;
 	/* The highest pfn + 1 setup.c may use, so the least the tree needs. */
@@ -63,7 +62,6 @@ static const struct p2m_sizing_case p2m_sizing_cases[] = {
 	}, {
 		.name = "dom0: machine RAM above its allocation",
 		.nr_pages = 0x20000, .max_reservation = 0x20000,
-		.initial_domain = true,
 		.map = { P2M_RAM(0, 0x9f), P2M_RAM(0x100, 0x3fee0),
 			 P2M_RESERVED(0x3ffe0, 0x20) },
 		.map_nr = 3,
@@ -71,7 +69,6 @@ static const struct p2m_sizing_case p2m_sizing_cases[] = {
 	}, {
 		.name = "dom0 on a machine past the tree's limit",
 		.nr_pages = 0x100000, .max_reservation = 0x100000,
-		.initial_domain = true,
 		.map = { P2M_RAM(0, 0xc0000),
 			 P2M_RAM(0x100000, P2M_TREE_MAX_PFN + 0x1000 - 0x100000) },
 		.map_nr = 2,
@@ -99,7 +96,6 @@ static void p2m_sizing_covers_setup(struct kunit *test)
 		.nr_pages = c->nr_pages,
 		.max_reservation = c->max_reservation,
 		.hotplug_pfns = c->hotplug_pfns,
-		.initial_domain = c->initial_domain,
 		.map = c->map,
 		.map_nr = c->map_nr,
 	};
