@@ -823,6 +823,39 @@ def check_unpopulated_balloon(res, t):
                   f"({why[0].split('xen:unpopulated: ', 1)[1].strip()})")
 
 
+P2M_NOTOWNED = re.compile(r"xenmm-p2m-notowned: (.*)$")
+
+
+def check_p2m_notowned(res):
+    """Machine RAM dom0 does not own reads missing, and an ioremap() of it
+    is a mapping that is not present: a read faults inside dom0, and no
+    page-table hypercall fails (which the clean-log check would also see as
+    the multicall warning) (tools/testing/p2m-notowned/,
+    Documentation/xen/p2m.rst)."""
+    lines = block(res, "p2m_notowned")
+    if lines is None:
+        return False, "no p2m_notowned block: test module not run"
+    msgs = [m.group(1) for m in map(P2M_NOTOWNED.search, lines) if m]
+    look = next((x for x in msgs if x.startswith("lookup: ")), None)
+    if not look:
+        return False, msgs[0] if msgs else "no \"lookup:\" line"
+    if not look.endswith(": missing"):
+        return False, f"not missing: {look}"
+    read = next((x for x in msgs if x.startswith("read: ") or x.startswith("ioremap: ")), None)
+    if read != "read: -14":
+        return False, f"{look}; then {read or 'no read line'}, expected a read that faults (-14)"
+    if any("multicall(s) failed" in x for x in dmesg(res)):
+        return False, f"{look}; a page-table hypercall failed"
+    # What Xen's debug build says when asked to map that frame (as it is
+    # with upstream's identity answer).
+    pfn = int(re.match(r"lookup: pfn (0x[0-9a-f]+)", look).group(1), 16)
+    refused = f"Error getting mfn {pfn:x} "
+    if any(x.startswith("(XEN)") and refused in x for x in res["lines"]):
+        return False, f"{look}; but Xen was asked to map the frame and refused"
+    return True, (f"{look[len('lookup: '):]}; ioremap() of it not present, a read "
+                  "faults (-EFAULT), no page-table update of it reached Xen")
+
+
 P2M_INITMAP = re.compile(r"xenmm-p2m-initmap: (.*)$")
 P2M_UNMAPPED = re.compile(
     r"P2M: unmapped Xen's mapping of its list at (0x[0-9a-f]+): (\d+) "
@@ -897,6 +930,7 @@ DOM0_CHECKS = [
     ("grant", check_grant),
     ("unpopulated", check_unpopulated),
     ("p2m-initmap", check_p2m_initmap),
+    ("p2m-notowned", check_p2m_notowned),
 ]
 
 

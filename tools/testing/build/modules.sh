@@ -28,7 +28,8 @@ grep -q '^CONFIG_ARM64=y' "$out/.config" &&
 # dom0) and the check of Xen's initial P2M mapping (PV guests).
 srcs=("$XENMM_TOP/tools/testing/unpopulated" "$XENMM_TOP/tools/testing/stress")
 grep -q '^CONFIG_X86_64=y' "$out/.config" &&
-	srcs+=("$XENMM_TOP/tools/testing/xen-initrd" "$XENMM_TOP/tools/testing/p2m-initmap")
+	srcs+=("$XENMM_TOP/tools/testing/xen-initrd" "$XENMM_TOP/tools/testing/p2m-initmap"
+	       "$XENMM_TOP/tools/testing/p2m-notowned")
 files=()
 for d in "${srcs[@]}"; do
 	files+=("$d"/Kbuild "$d"/*.c "$d"/*.sh)
