@@ -366,6 +366,8 @@ if [ -n "$ARM64_LAYOUTS" ] &&
 		echo "$sout" | grep -E '^(PASS|FAIL) ' | tee -a "$RESULTS"
 		sxen=$(echo "$sout" | tail -n 1)
 		if [ -f "$sxen" ]; then
+			# xenboot.py adds the domU to QEMU's device tree with dtc.
+			need_pkgs device-tree-compiler
 			BOOT_OPTS=(--series --static-domu)
 			boot_layouts "$sxen" "$aout/$(kernel_image arm64)" "$ainitrd" staticmem \
 				"$(echo $ARM64_LAYOUTS | cut -d' ' -f1)"

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -161,8 +162,9 @@ def test(args):
             res = xenboot.boot(layout, args.xen, args.kernel, args.initrd,
                                log_path(layout, args.tag), args.timeout,
                                args.xen_extra, linux_extra, args.static_domu)
-        except SystemExit as e:
-            # A boot that cannot even start is a failure on record.
+        except (SystemExit, OSError, subprocess.SubprocessError) as e:
+            # A boot that cannot even start (a missing file or tool, an
+            # initramfs too big to pad) is a failure on record.
             line = f"FAIL boot/{where}/boot: not started: {e}"
             print(line, flush=True)
             if results:
