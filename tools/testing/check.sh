@@ -69,14 +69,18 @@ step()
 BOOT_OPTS=()
 boot_layouts()
 {
-	local xen=$1 kernel=$2 initrd=$3 tag=$4 layout
+	local xen=$1 kernel=$2 initrd=$3 tag=$4 layout fails
 
 	shift 4
 	for layout in "$@"; do
 		progress "boot test: layout $layout${tag:+ ($tag)}"
+		fails=$(grep -c '^FAIL ' "$RESULTS" || true)
 		python3 "$B/boot/boottest.py" test --layouts "$layout" --tag "${tag:-test}" \
 			--xen "$xen" --kernel "$kernel" --initrd "$initrd" \
-			--results "$RESULTS" ${BOOT_OPTS[@]+"${BOOT_OPTS[@]}"} || true
+			--results "$RESULTS" ${BOOT_OPTS[@]+"${BOOT_OPTS[@]}"} && continue
+		# Failed checks are on record; a harness that died is not.
+		[ "$(grep -c '^FAIL ' "$RESULTS" || true)" -gt "$fails" ] ||
+			record "boot/$layout${tag:+-$tag}/harness" 1 "boottest.py died without a result (output above)"
 	done
 }
 
