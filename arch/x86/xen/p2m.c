@@ -168,7 +168,11 @@ static const struct p2m_tree_ops xen_p2m_ops = {
 	.retire = p2m_retire_node,
 };
 
-static struct e820_entry p2m_boot_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
+/* As large as setup.c's, which Xen must be able to fill the same way. */
+static struct e820_entry p2m_boot_map[E820_MAX_ENTRIES] __initdata;
+
+/* setup.c's slack on the map it makes up when Xen has none for a domU. */
+#define P2M_NOMAP_SLACK_PFNS	PFN_DOWN(8UL << 20)
 
 /**
  * struct p2m_sizing - what Xen tells a PV domain at boot that sizes its P2M
@@ -177,7 +181,10 @@ static struct e820_entry p2m_boot_map[E820_MAX_ENTRIES_ZEROPAGE] __initdata;
  * @hotplug_pfns: how far memory hotplug may add memory
  * @map: the memory map setup.c will work from: the machine map for dom0,
  *	the domain's own pseudo-physical map otherwise
- * @map_nr: entries in @map
+ * @map_nr: entries in @map; 0 if Xen has none for a domU, in which case
+ *	setup.c makes up one RAM region of @nr_pages and some slack
+ * @unusable_is_ram: setup.c treats E820_TYPE_UNUSABLE as RAM (dom0's
+ *	machine map, xen_ignore_unusable())
  */
 struct p2m_sizing {
 	unsigned long nr_pages;
@@ -185,6 +192,7 @@ struct p2m_sizing {
 	unsigned long hotplug_pfns;
 	const struct e820_entry *map;
 	unsigned int map_nr;
+	bool unusable_is_ram;
 };
 
 /*
@@ -202,10 +210,13 @@ static unsigned long p2m_pfns_needed(const struct p2m_sizing *in)
 	unsigned int i;
 
 	pfns = max(pfns, in->max_reservation);
+	if (!in->map_nr)
+		pfns = max(pfns, in->nr_pages + P2M_NOMAP_SLACK_PFNS);
 	for (i = 0; i < in->map_nr; i++) {
 		const struct e820_entry *e = &in->map[i];
 
-		if (e->type == E820_TYPE_RAM)
+		if (e->type == E820_TYPE_RAM ||
+		    (in->unusable_is_ram && e->type == E820_TYPE_UNUSABLE))
 			pfns = max_t(unsigned long, pfns,
 				     PFN_DOWN(e->addr + e->size));
 	}
@@ -233,8 +244,17 @@ static unsigned long __init xen_p2m_pfns_needed(void)
 	set_xen_guest_handle(memmap.buffer, p2m_boot_map);
 	/* The map setup.c will read: the machine's for dom0. */
 	op = xen_initial_domain() ? XENMEM_machine_memory_map : XENMEM_memory_map;
-	if (!HYPERVISOR_memory_op(op, &memmap))
+	in.unusable_is_ram = xen_initial_domain();
+	ret = HYPERVISOR_memory_op(op, &memmap);
+	if (!ret && memmap.nr_entries < ARRAY_SIZE(p2m_boot_map)) {
 		in.map_nr = memmap.nr_entries;
+	} else if (!ret || xen_initial_domain()) {
+		/* Xen may have cut the map short: cover all there can be. */
+		pr_warn("P2M: no full memory map from Xen (%ld, %u entries), sizing to the limit\n",
+			ret, memmap.nr_entries);
+		return P2M_TREE_MAX_PFN;
+	}
+	/* Otherwise a domU Xen keeps no map for: setup.c makes one up. */
 
 	pfns = p2m_pfns_needed(&in);
 	if (pfns == P2M_TREE_MAX_PFN)
@@ -925,6 +945,6 @@ static int __init xen_p2m_debugfs(void)
 fs_initcall(xen_p2m_debugfs);
 #endif /* CONFIG_XEN_DEBUG_FS */
 
-#ifdef CONFIG_XEN_P2M_E820_KUNIT_TEST
+#if IS_BUILTIN(CONFIG_XEN_P2M_E820_KUNIT_TEST)
 #include "p2m_sizing_kunit.c"
 #endif
