@@ -21,10 +21,7 @@
 
 #include "pgc-layout.h"
 
-#ifndef PGC_static
-#define PGC_static 0
-#endif
-
+/* page-state.h gives PGC_static its 0 where the layout has none (x86). */
 #include <xen/page-state.h>
 
 static unsigned int failures, checks;
