@@ -359,6 +359,45 @@ int p2m_tree_take_adopted(struct p2m_tree *tree,
 }
 EXPORT_SYMBOL_GPL(p2m_tree_take_adopted);
 
+/**
+ * p2m_tree_move_adopted() - follow the adopted array to a new address
+ * @tree: the tree; nobody may write entries meanwhile, readers may run
+ * @to:   where the array's contents go: as many words as were adopted
+ *        (a whole number of leaves)
+ *
+ * For an array whose memory is about to be reused: the array is copied
+ * to @to, then every adopted leaf is re-pointed into the copy, which stays
+ * adopted (p2m_tree_take_adopted() and p2m_tree_copy_adopted() then work
+ * on it).  A reader sees either the old leaf or its copy, never a mix of
+ * the two.
+ *
+ * Return: 0, or -EINVAL (warned once) if nothing is adopted or @to
+ * overlaps the array.
+ */
+int p2m_tree_move_adopted(struct p2m_tree *tree, unsigned long *to)
+{
+	unsigned long *from = tree->adopted, t, m;
+	size_t words = tree->adopted_end - from;
+
+	if (WARN_ONCE(!from || !to || (to < from + words && from < to + words),
+		      "p2m: cannot move the adopted array %p to %p\n", from, to))
+		return -EINVAL;
+	memcpy(to, from, words * sizeof(*to));
+	for (t = 0; t < tree->nr_top; t++) {
+		unsigned long **mid = tree->top[t];
+
+		if (p2m_is_sentinel_mid(tree, mid))
+			continue;
+		for (m = 0; m < P2M_TREE_ENTRIES; m++)
+			if (p2m_is_adopted(tree, mid[m]))
+				WRITE_ONCE(mid[m], to + (mid[m] - from));
+	}
+	tree->adopted = to;
+	tree->adopted_end = to + words;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(p2m_tree_move_adopted);
+
 static unsigned long *p2m_copy_leaf(struct p2m_tree *tree, unsigned long *leaf)
 {
 	unsigned long *copy = tree->ops->alloc(tree, P2M_LEVEL_LEAF,

@@ -310,6 +310,7 @@ void p2m_tree_destroy(struct p2m_tree *tree);
 int p2m_tree_adopt(struct p2m_tree *tree, unsigned long *list,
 		   unsigned long nr_pfns);
 int p2m_tree_copy_adopted(struct p2m_tree *tree);
+int p2m_tree_move_adopted(struct p2m_tree *tree, unsigned long *to);
 unsigned long p2m_tree_fold(struct p2m_tree *tree, unsigned long *adopted);
 int p2m_tree_take_adopted(struct p2m_tree *tree,
 			  unsigned long *(*moved)(struct p2m_tree *tree,

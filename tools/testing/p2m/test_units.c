@@ -759,6 +759,59 @@ static void test_seed_example(void)
 	model_free(&m);
 }
 
+/*
+ * The adopted list moves (setup.c found it in an E820 hole): lookups
+ * follow the copy and never read the old memory again, identity and
+ * private leaves stay where they were, and the copy is still adopted, so
+ * the later take re-points it.
+ */
+static void test_move_adopted(void)
+{
+	struct p2m_tree_stats st;
+	struct harness_mem mem;
+	struct p2m_tree tree;
+	struct model m;
+	unsigned long *list = adopted_tree(&tree, &mem, &m);
+	unsigned long *to = aligned_alloc(P2M_TREE_NODE_SIZE,
+					  TAKE_WORDS * sizeof(long));
+	unsigned long warnings;
+
+	/* Leaf 0 of the list turned identity (now the sentinel), one entry set. */
+	CHECK(p2m_tree_set_identity(&tree, 0, 3 * LEAF / 2) == 3 * LEAF / 2,
+	      "identity");
+	model_fill(&m, 0, 3 * LEAF / 2, P2M_KIND_IDENTITY);
+	CHECK(p2m_tree_set(&tree, MID + 7, 0x77), "set");
+	m.v[MID + 7] = 0x77;
+
+	warnings = p2m_harness_warnings;
+	p2m_harness_quiet = 1;
+	CHECK(p2m_tree_move_adopted(&tree, list + LEAF) == -EINVAL,
+	      "a move onto itself");
+	p2m_harness_quiet = 0;
+	CHECK(p2m_harness_warnings == warnings + 1, "warned %lu times",
+	      p2m_harness_warnings - warnings);
+
+	CHECK(!p2m_tree_move_adopted(&tree, to), "move");
+	memset(list, 0x5a, TAKE_WORDS * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "answers after the move");
+	CHECK(p2m_tree_leaf(&tree, MID) == to + MID, "leaf of mid 1 in the copy");
+	p2m_tree_get_stats(&tree, &st);
+	CHECK(st.adopted_leaves == TAKE_LEAVES - 1,
+	      "%lu leaves still adopted", st.adopted_leaves);
+	CHECK(p2m_tree_set(&tree, MID + 8, 0x88) && to[MID + 8] == 0x88,
+	      "writes go to the copy");
+	m.v[MID + 8] = 0x88;
+
+	mover_init(to, 0);
+	CHECK(!p2m_tree_take_adopted(&tree, move_leaf), "take the copy");
+	memset(to, 0xa5, TAKE_WORDS * sizeof(long));
+	CHECK(!compare_all(&tree, &m), "answers after the take");
+	CHECK(harness_tree_destroy(&tree, &mem) == 0, "no leak");
+	free(to);
+	free(list);
+	model_free(&m);
+}
+
 static const struct harness_test unit_tests[] = {
 	{ "empty", test_empty },
 	{ "edges", test_edges },
@@ -769,6 +822,7 @@ static const struct harness_test unit_tests[] = {
 	{ "take_adopted", test_take_adopted },
 	{ "take_adopted_fails", test_take_adopted_fails },
 	{ "take_adopted_breaks", test_take_adopted_breaks },
+	{ "move_adopted", test_move_adopted },
 	{ "fold", test_fold },
 	{ "next_range", test_next_range },
 	{ "cursor", test_cursor },
