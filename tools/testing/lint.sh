@@ -26,7 +26,8 @@ cd "$XENMM_TOP" || exit 1
 sources=$(find arch drivers include -name '*.[ch]' | LC_ALL=C sort)
 # The test modules are kernel code too (checkpatch and kernel-doc only:
 # sparse would need them built as part of the tree).
-modsrc=$(find tools/testing/unpopulated tools/testing/xen-initrd tools/testing/stress -name '*.[ch]' | LC_ALL=C sort)
+modsrc=$(find tools/testing/unpopulated tools/testing/xen-initrd tools/testing/stress \
+	tools/testing/p2m-initmap tools/testing/p2m-notowned -name '*.[ch]' | LC_ALL=C sort)
 
 n=0
 for f in $sources $modsrc; do

@@ -27,6 +27,7 @@
 #include <linux/debugfs.h>
 #include <linux/export.h>
 #include <linux/init.h>
+#include <linux/io.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
@@ -94,9 +95,6 @@ static struct {
 	unsigned long retired_kept;	/* retired after boot: readers may hold them */
 	unsigned long frame_pages;
 } p2m_mem;
-
-/* Xen's list lies where the E820 says is not RAM: copy it out later. */
-static bool p2m_list_in_hole __initdata;
 
 /* Highest populated pfn + 1, for shared_info->arch.max_pfn. */
 static unsigned long p2m_tools_max_pfn;
@@ -287,18 +285,106 @@ void __init xen_build_dynamic_phys_to_machine(void)
 	p2m_tools_max_pfn = xen_max_p2m_pfn;
 }
 
+/*
+ * Where xen_relocate_p2m() maps the list's new home: a slot of the user
+ * half of the kernel's page tables that nothing uses at boot.  Xen's
+ * XEN_ELFNOTE_INIT_P2M area is slot 1, and mmu_pv.c unpins the tables it
+ * finds in slot 2 (upstream's own relocation); ours are never pinned.
+ */
+#define P2M_RELOCATED_VA	(3 * PGDIR_SIZE)
+
+/*
+ * Write @nr table pages from @table on, mapping @nr_entries consecutive
+ * frames from @pfn, PTRS_PER_PTE to a page, with protection @prot.  A
+ * page table must be read-only everywhere before Xen accepts it: the
+ * temporary mapping goes, and so does the direct map's, if it has one yet.
+ */
+static void __init p2m_write_tables(phys_addr_t table, unsigned long nr,
+				    unsigned long pfn, unsigned long nr_entries,
+				    pgprot_t prot)
+{
+	unsigned long i, n;
+	pte_t *e;
+
+	for (; nr; nr--, table += PAGE_SIZE) {
+		e = early_memremap(table, PAGE_SIZE);
+		clear_page(e);
+		n = min_t(unsigned long, nr_entries, PTRS_PER_PTE);
+		for (i = 0; i < n; i++)
+			e[i] = pfn_pte(pfn++, prot);
+		nr_entries -= n;
+		early_memunmap(e, PAGE_SIZE);
+		make_lowmem_page_readonly(__va(table));
+	}
+}
+
 /**
- * xen_relocate_p2m() - Xen's list lies in memory the E820 says is not RAM
+ * xen_relocate_p2m() - move Xen's list out of an E820 hole
  *
- * setup.c calls this when the list conflicts with the memory map.  The
- * tree still reads it through Xen's initial mapping; its leaves are copied
- * into memblock pages as soon as memblock can provide them, in
- * xen_p2m_switch_to_direct_map().
+ * setup.c calls this when the frames of Xen's list lie where the machine
+ * map has no RAM.  It is about to give such frames' memory to other pfns,
+ * and its first step writes the chain of what moves where into the first
+ * frame of each hole, so the list has to go before: into free RAM that
+ * Xen populated, mapped with page tables built here in a top-level slot
+ * of its own, laid out as Xen lays out an XEN_ELFNOTE_INIT_P2M area (the
+ * pud, the pmds, the ptes, then the list).  The tree follows the copy,
+ * which stays adopted, and xen_start_info describes the new area from now
+ * on, so that xen_p2m_switch_to_direct_map() treats it as it would Xen's.
+ * Xen's old mapping is torn down; setup.c releases the old frames.
  */
 void __init xen_relocate_p2m(void)
 {
-	p2m_list_in_hole = true;
-	pr_info("P2M: Xen's list conflicts with the E820 map; its leaves will be copied\n");
+	unsigned long nr = xen_start_info->nr_pages;
+	unsigned long old = xen_start_info->mfn_list;
+	unsigned long leaves = DIV_ROUND_UP(nr, P2M_LEAF_PFNS);
+	unsigned long ptes = DIV_ROUND_UP(leaves, PTRS_PER_PTE);
+	unsigned long pmds = DIV_ROUND_UP(ptes, PTRS_PER_PMD);
+	unsigned long frames = 1 + pmds + ptes + leaves, first;
+	unsigned long old_first = xen_start_info->first_p2m_pfn;
+	unsigned long old_frames = xen_start_info->nr_p2m_frames;
+	p4d_t *p4d = p4d_offset(pgd_offset_k(P2M_RELOCATED_VA),
+				P2M_RELOCATED_VA);
+	phys_addr_t area;
+
+	if (!p4d_none(*p4d) || pmds > PTRS_PER_PUD)
+		panic("P2M: no page-table slot at %#lx for Xen's list of %lu pfns\n",
+		      P2M_RELOCATED_VA, nr);
+	area = xen_find_free_area(PFN_PHYS(frames));
+	first = PFN_DOWN(area);
+	/* Beyond what Xen populated there is no memory to write to. */
+	if (!area || first + frames > nr)
+		panic("P2M: Xen's list of %lu pfns lies in an E820 hole, and no populated RAM is free for its %lu frames\n",
+		      nr, frames);
+
+	p2m_write_tables(area + PFN_PHYS(1 + pmds), ptes, first + 1 + pmds + ptes,
+			 leaves, PAGE_KERNEL);
+	p2m_write_tables(area + PAGE_SIZE, pmds, first + 1 + pmds, ptes,
+			 __pgprot(_PAGE_TABLE));
+	p2m_write_tables(area, 1, first + 1, pmds, __pgprot(_PAGE_TABLE));
+	set_p4d(p4d, __p4d(area | _PAGE_TABLE));
+
+	if (p2m_tree_move_adopted(&xen_p2m_tree,
+				  (unsigned long *)P2M_RELOCATED_VA))
+		panic("P2M: cannot move Xen's list\n");
+
+	/*
+	 * Xen's mapping of the old frames goes if it is a slot of its own;
+	 * a list in the kernel image range stays mapped there, as the
+	 * image's tail is, until mmu_pv.c cleans that range up.
+	 */
+	if (old >= __START_KERNEL_map) {
+		old_first = PFN_DOWN(__pa(old));
+		old_frames = leaves;
+	} else if (pgd_index(old) == pgd_index(old + nr * sizeof(long) - 1)) {
+		set_p4d(p4d_offset(pgd_offset_k(old), old), __p4d(0));
+		__flush_tlb_all();
+	}
+
+	pr_info("P2M: Xen's list at pfns %#lx-%#lx lies in an E820 hole; moved to pfns %#lx-%#lx\n",
+		old_first, old_first + old_frames - 1, first, first + frames - 1);
+	xen_start_info->mfn_list = P2M_RELOCATED_VA;
+	xen_start_info->first_p2m_pfn = first;
+	xen_start_info->nr_p2m_frames = frames;
 }
 
 /*
@@ -460,12 +546,12 @@ static void __init p2m_release_init_mapping(unsigned long va)
  * range is found there by __pa(); one in the area Linux asks for with
  * XEN_ELFNOTE_INIT_P2M, possibly mapped with machine superpages whose pfns
  * are not in order, page by page through the initial page tables and the
- * M2P; that area is then unmapped and its page tables freed.  First
- * the nodes that read as one sentinel throughout are folded into it
- * (setup.c marks holes in pieces too small to free a leaf).  If
- * that let leaves of the list go, or the list sits in an E820 hole that
- * setup.c is about to remap, or a leaf cannot be found, the leaves left
- * are copied and the whole list freed.
+ * M2P; that area (or the one xen_relocate_p2m() moved the list to) is
+ * then unmapped and its page tables freed.  First the nodes that read as
+ * one sentinel throughout are folded into it (setup.c marks holes in
+ * pieces too small to free a leaf).  If that let leaves of the list go,
+ * or a leaf cannot be found, the leaves left are copied and the whole
+ * list freed.
  *
  * Return: true if the tree still uses the list's memory (it must not be
  * freed), false if the list may be freed.
@@ -490,10 +576,7 @@ bool __init xen_p2m_switch_to_direct_map(void)
 		pr_info("P2M: %lu nodes read as one sentinel throughout, now shared (%lu of them leaves of Xen's list)\n",
 			folded, adopted);
 
-	if (p2m_list_in_hole) {
-		ret = -EEXIST;
-		why = "it sits in an E820 hole";
-	} else if (adopted) {
+	if (adopted) {
 		/* Keeping the list would keep the pages it no longer uses. */
 		ret = -EEXIST;
 		why = "some of its leaves are shared sentinels now";

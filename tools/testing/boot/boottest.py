@@ -185,6 +185,12 @@ def test(args):
                                else checks.X86_SERIES_CHECKS)
             if res["machine"] == "pc3node":
                 chosen = chosen + checks.PC3NODE_SERIES_CHECKS
+        if res["machine"] == "pclow":
+            # setup.c moves the initrd out of the E820 hole there, so the
+            # frames Xen initialised in place become RAM at other pfns
+            # and the initrd's give-back test has nothing to give back.
+            chosen = [c for c in (chosen or checks.DOM0_CHECKS)
+                      if c[0] != "xen-initrd-free"] + checks.PCLOW_CHECKS
         if args.static_domu:
             if chosen is None:
                 chosen = checks.ARM64_CHECKS

@@ -886,21 +886,24 @@ def check_p2m_initmap(res):
         return False, f"Xen's list not in the INIT_P2M area: {place or 'no placement line'}"
     m = next((re.match(r"still mapped: (\d+) of (\d+) KiB", x) for x in msgs
               if x.startswith("still mapped: ")), None)
-    t = next((re.match(r"slot \d+: (\d+) of (\d+) 2 MiB spans", x) for x in msgs
-              if x.startswith("slot ")), None)
-    if not m or not t:
+    slots = [t for t in (re.match(r"slot (\d+): (\d+) of (\d+) 2 MiB spans", x)
+                         for x in msgs) if t]
+    if not m or not slots:
         return False, "no \"still mapped\" or \"slot\" line"
     if int(m.group(1)):
         return False, (f"{m.group(1)} of {m.group(2)} KiB of Xen's initial list "
                        f"mapping still mapped ({listed.group(0)})")
-    if int(t.group(1)):
-        return False, (f"page tables left under {t.group(1)} 2 MiB spans of the "
-                       "list's top-level slot")
+    for t in slots:
+        if int(t.group(2)):
+            return False, (f"page tables left under {t.group(2)} 2 MiB spans of "
+                           f"top-level slot {t.group(1)}")
+    empty = ", ".join(dict.fromkeys(t.group(1) for t in slots))
     va, pfns, frames = int(listed.group(1), 16), int(listed.group(2)), int(listed.group(3))
     log = dmesg(res)
     if any("P2M: copied the leaves of Xen's list" in x for x in log):
         # mmu_pv.c frees the list and its mapping, as upstream does.
-        return True, f"list copied; its mapping at {va:#x} ({m.group(2)} KiB) is gone"
+        return True, (f"list copied; its mapping at {va:#x} ({m.group(2)} KiB) is gone, "
+                      f"top-level slot(s) {empty} empty")
     un = next((u for u in map(P2M_UNMAPPED.search, log) if u), None)
     if not un or int(un.group(1), 16) != va:
         return False, f"no \"P2M: unmapped Xen's mapping of its list at {va:#x}\" line"
@@ -911,8 +914,41 @@ def check_p2m_initmap(res):
                        f"{tables} page tables and {unused} unused pages were freed: "
                        f"{frames - leaves - tables - unused} unaccounted for")
     return True, (f"Xen's list mapping at {va:#x} ({m.group(2)} KiB) gone, no page "
-                  f"table left in its slot; its {frames} frames: {leaves} leaves, "
+                  f"table left in top-level slot(s) {empty}; its {frames} frames: {leaves} leaves, "
                   f"{tables} page tables and {unused} unused pages freed")
+
+
+P2M_MOVED = re.compile(
+    r"P2M: Xen's list at pfns (0x[0-9a-f]+)-(0x[0-9a-f]+) lies in an E820 "
+    r"hole; moved to pfns (0x[0-9a-f]+)-(0x[0-9a-f]+)")
+
+
+def e820_covers(table, start, end, kind):
+    """Whether [start, end) lies wholly in one KIND entry of TABLE."""
+    return any(s <= start and end <= e and t == kind for s, e, t in table)
+
+
+def check_p2m_list_moved(res):
+    """Machine pclow: Xen's list lay where setup.c's map has no RAM, and
+    xen_relocate_p2m() moved it into RAM before setup.c remapped the hole
+    (that the tree still answers right is what the other checks show)."""
+    log = dmesg(res)
+    m = next((x for x in map(P2M_MOVED.search, log) if x), None)
+    if not m:
+        said = next((x.strip() for x in log if "P2M: Xen's list" in x), None)
+        return False, ("no \"P2M: Xen's list ... lies in an E820 hole; moved\" "
+                       f"line{'; the kernel said: ' + said if said else ''}")
+    old_s, old_e, new_s, new_e = (int(g, 16) << 12 for g in m.groups())
+    table = guest_e820(res, updates=False)
+    if not table:
+        return False, "no E820 map in the log"
+    if e820_covers(table, old_s, old_e + 4096, "usable"):
+        return False, (f"the list's old frames {old_s:#x}-{old_e + 4095:#x} are "
+                       "RAM: the layout did not put the list in a hole")
+    if not e820_covers(table, new_s, new_e + 4096, "usable"):
+        return False, f"the list moved to {new_s:#x}-{new_e + 4095:#x}, not all RAM"
+    return True, (f"Xen's list at {old_s:#x}-{old_e + 4095:#x} (in the E820 hole) "
+                  f"moved to RAM at {new_s:#x}-{new_e + 4095:#x} before the remap")
 
 
 DOM0_CHECKS = [
@@ -1473,6 +1509,10 @@ STATIC_DOMU_CHECKS = [
 ]
 
 
+# Machine pclow (any Xen): the list in the machine map's hole.
+PCLOW_CHECKS = [
+    ("p2m-list-moved", check_p2m_list_moved),
+]
 X86_SERIES_CHECKS = [
     ("xen-initrd", check_xen_initrd),
     ("xen-initrd-free", check_xen_initrd_free),

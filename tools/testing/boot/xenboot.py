@@ -19,6 +19,7 @@ import os
 import re
 import selectors
 import shutil
+import struct
 import signal
 import subprocess
 import sys
@@ -242,6 +243,42 @@ def pc3node_numa(layout):
     return args
 
 
+# Machine pclow: i440fx whose RAM below 4 GiB ends PCLOW_SLACK past the
+# end of dom0's kernel image (QEMU's max-ram-below-4g), the rest above
+# 4 GiB.  Xen gives dom0 its pfns from 0 in order: the kernel image, the
+# start info and page tables, then the P2M list and the initrd, so the
+# last two fall into the machine map's hole, which setup.c must move them
+# out of before it remaps the hole (check_p2m_list_moved() in checks.py).
+PCLOW_SLACK = 1 << 20
+
+
+def kernel_phys_end(kernel):
+    """The physical end of the vmlinux beside bzImage KERNEL: the highest
+    p_paddr + p_memsz of its PT_LOAD program headers."""
+    vmlinux = os.path.join(os.path.dirname(kernel), "..", "..", "..", "vmlinux")
+    try:
+        with open(vmlinux, "rb") as f:
+            elf = f.read(64)
+            if elf[:5] != b"\x7fELF\x02":
+                raise SystemExit(f"xenboot: {vmlinux} is not a 64-bit ELF")
+            phoff, = struct.unpack_from("<Q", elf, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+            end = 0
+            for i in range(phnum):
+                f.seek(phoff + i * phentsize)
+                ptype, _, _, _, paddr, _, memsz = struct.unpack(
+                    "<IIQQQQQ", f.read(48))
+                if ptype == 1:
+                    end = max(end, paddr + memsz)
+    except OSError as e:
+        raise SystemExit(f"xenboot: machine pclow needs the kernel's vmlinux: {e}")
+    return end
+
+
+def pclow_low_mib(kernel):
+    return -(-(kernel_phys_end(kernel) + PCLOW_SLACK) >> 20)
+
+
 def padded_initrd(initrd, out, mib):
     """A sparse copy of INITRD at OUT, zero-extended to MIB MiB."""
     size = os.path.getsize(initrd)
@@ -259,6 +296,8 @@ def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
     machine, numa = layout.machine, []
     if machine == "pc3node":
         machine, numa = "pc", pc3node_numa(layout)
+    elif machine == "pclow":
+        machine = f"pc,max-ram-below-4g={pclow_low_mib(kernel)}M"
     xen_args = (f"console=com1 com1=115200,8n1 {layout.dom0_opt} "
                 "loglvl=all guest_loglvl=all noreboot bootscrub=false "
                 f"{xen_extra}").strip()

@@ -23,10 +23,33 @@
 #include <xen/xen.h>
 #include <asm/xen/hypervisor.h>
 
+/* Where arch/x86/xen/xen-head.S asks Xen to map its list. */
+#define P2M_INITMAP_NOTE_VA	(PUD_SIZE * PTRS_PER_PUD)
+
+/*
+ * lookup_address() finds a pte table (or a large entry) under an address
+ * even where nothing is mapped, and gives NULL only where a level above
+ * is empty: count the 2 MiB spans of @va's top-level slot it finds one in.
+ */
+static void __init p2m_initmap_slot(unsigned long va)
+{
+	unsigned long addr, tables = 0;
+
+	for (addr = va & PGDIR_MASK; addr < (va & PGDIR_MASK) + PGDIR_SIZE;
+	     addr += PMD_SIZE) {
+		unsigned int level;
+
+		if (lookup_address(addr, &level))
+			tables++;
+	}
+	pr_info("slot %lu: %lu of %lu 2 MiB spans with page tables\n",
+		pgd_index(va), tables, PGDIR_SIZE / PMD_SIZE);
+}
+
 static int __init p2m_initmap_init(void)
 {
 	unsigned long va = xen_start_info->mfn_list, end, addr, mapped = 0;
-	unsigned long first = 0, tables = 0;
+	unsigned long first = 0;
 
 	if (!xen_pv_domain()) {
 		pr_info("skipped: not a PV guest\n");
@@ -60,19 +83,13 @@ static int __init p2m_initmap_init(void)
 		pr_info("still mapped: 0 of %lu KiB\n", (end - va) >> 10);
 
 	/*
-	 * Page tables left anywhere in the slot: lookup_address() finds a
-	 * pte table (or a large entry) under an address even where nothing
-	 * is mapped, and gives NULL only where a level above is empty.
+	 * Page tables left anywhere in the slot, and in the one the kernel's
+	 * XEN_ELFNOTE_INIT_P2M note names if the list moved out of it
+	 * (xen_relocate_p2m()).
 	 */
-	for (addr = va & PGDIR_MASK; addr < (va & PGDIR_MASK) + PGDIR_SIZE;
-	     addr += PMD_SIZE) {
-		unsigned int level;
-
-		if (lookup_address(addr, &level))
-			tables++;
-	}
-	pr_info("slot %lu: %lu of %lu 2 MiB spans with page tables\n",
-		pgd_index(va), tables, PGDIR_SIZE / PMD_SIZE);
+	p2m_initmap_slot(va);
+	if (pgd_index(va) != pgd_index(P2M_INITMAP_NOTE_VA))
+		p2m_initmap_slot(P2M_INITMAP_NOTE_VA);
 	return -EAGAIN;
 }
 module_init(p2m_initmap_init);

@@ -56,11 +56,18 @@ static int __init xen_initrd_free_init(void)
 
 	/* Only pages dom0 still reserves and never reused are safe to give. */
 	for (i = 0; i < n; i++) {
-		unsigned long mfn = pfn_to_mfn(pfn0 + i);
+		/* pfn_to_mfn() would strip the bits that say "not RAM". */
+		unsigned long mfn = __pfn_to_mfn(pfn0 + i);
 
 		pages[i] = pfn_to_page(pfn0 + i);
+		if (mfn & IDENTITY_FRAME_BIT) {
+			pr_info("skipped: pfn %#lx is not RAM: setup.c moved the initrd out of an E820 hole\n",
+				pfn0 + i);
+			ret = -ENODEV;
+			goto out;
+		}
 		if (!PageReserved(pages[i]) || mfn == INVALID_P2M_ENTRY ||
-		    (mfn & (FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT))) {
+		    (mfn & FOREIGN_FRAME_BIT)) {
 			pr_err("pfn %#lx: not a reserved RAM page (mfn %#lx): boot with retain_initrd\n",
 			       pfn0 + i, mfn);
 			ret = -EBUSY;
