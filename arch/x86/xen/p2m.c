@@ -339,7 +339,7 @@ void __init xen_relocate_p2m(void)
 	unsigned long leaves = DIV_ROUND_UP(nr, P2M_LEAF_PFNS);
 	unsigned long ptes = DIV_ROUND_UP(leaves, PTRS_PER_PTE);
 	unsigned long pmds = DIV_ROUND_UP(ptes, PTRS_PER_PMD);
-	unsigned long frames = 1 + pmds + ptes + leaves, first;
+	unsigned long frames = 1 + pmds + ptes + leaves, first, nr_mapped = nr;
 	unsigned long old_first = xen_start_info->first_p2m_pfn;
 	unsigned long old_frames = xen_start_info->nr_p2m_frames;
 	p4d_t *p4d = p4d_offset(pgd_offset_k(P2M_RELOCATED_VA),
@@ -351,8 +351,13 @@ void __init xen_relocate_p2m(void)
 		      P2M_RELOCATED_VA, nr);
 	area = xen_find_free_area(PFN_PHYS(frames));
 	first = PFN_DOWN(area);
-	/* Beyond what Xen populated there is no memory to write to. */
-	if (!area || first + frames > nr)
+	/*
+	 * Beyond what Xen populated there is no memory to write to, and a
+	 * domU's setup.c may map no more than 512 GiB of it.
+	 */
+	if (!xen_initial_domain())
+		nr_mapped = min_t(unsigned long, nr, PFN_DOWN(SZ_1T / 2));
+	if (!area || first + frames > nr_mapped)
 		panic("P2M: Xen's list of %lu pfns lies in an E820 hole, and no populated RAM is free for its %lu frames\n",
 		      nr, frames);
 
@@ -368,9 +373,11 @@ void __init xen_relocate_p2m(void)
 		panic("P2M: cannot move Xen's list\n");
 
 	/*
-	 * Xen's mapping of the old frames goes if it is a slot of its own;
-	 * a list in the kernel image range stays mapped there, as the
-	 * image's tail is, until mmu_pv.c cleans that range up.
+	 * Xen's mapping of the old frames goes if it is a slot of its own.
+	 * A list in the kernel image range stays mapped there and in the
+	 * direct map, as upstream leaves it: nothing cleans that alias up
+	 * later, as setup.c's page-table checks usually stop such a boot
+	 * first.
 	 */
 	if (old >= __START_KERNEL_map) {
 		old_first = PFN_DOWN(__pa(old));

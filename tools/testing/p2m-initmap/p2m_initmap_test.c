@@ -63,7 +63,12 @@ static int __init p2m_initmap_init(void)
 		pr_info("placement: kernel image range\n");
 		return -EAGAIN;
 	}
-	pr_info("placement: INIT_P2M area, top-level slot %lu\n", pgd_index(va));
+	if (pgd_index(va) == pgd_index(P2M_INITMAP_NOTE_VA))
+		pr_info("placement: INIT_P2M area, top-level slot %lu\n",
+			pgd_index(va));
+	else
+		pr_info("placement: moved out of the INIT_P2M area, to top-level slot %lu\n",
+			pgd_index(va));
 
 	/* lookup_address() walks the kernel's own page tables (init_mm). */
 	for (addr = va; addr < end; addr += PAGE_SIZE) {
