@@ -192,11 +192,20 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 	int ret;
 
 	range->res.name = XEN_SCRATCH_NAME;
-	range->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	/*
+	 * Not IORESOURCE_MEM while taken from an unused space: x86's
+	 * arch_remove_reservations() would clip every E820 entry out of the
+	 * span, and a PVH dom0's unused space is such entries.  The space's
+	 * own tree holds nothing else to keep clear of.
+	 */
+	range->res.flags = IORESOURCE_BUSY;
+	if (!pool->space || src != pool->target)
+		range->res.flags |= IORESOURCE_MEM;
 	ret = allocate_resource(src, &range->res, size, pool->min_addr,
 				pool->max_addr, pool->granule, NULL, NULL);
 	if (ret)
 		return ret;
+	range->res.flags |= IORESOURCE_MEM;
 
 	if (!pool->shown_in || src == pool->shown_in)
 		return 0;
@@ -206,6 +215,12 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 	range->shown.start = range->res.start;
 	range->shown.end = range->res.end;
 	conflict = request_resource_conflict(pool->shown_in, &range->shown);
+	/* Inside the hypervisor's own record of the space, as its child. */
+	while (conflict && pool->space && pool->space->shown_within &&
+	       conflict->start <= range->shown.start &&
+	       range->shown.end <= conflict->end &&
+	       pool->space->shown_within(conflict))
+		conflict = request_resource_conflict(conflict, &range->shown);
 	if (!conflict)
 		return 0;
 

@@ -604,6 +604,74 @@ static void scratch_test_late_window(struct kunit *test)
 	destroy_pool_and_devices(test, window, window->parent ? 1 : 0);
 }
 
+/* Which resource the space vouches for, in scratch_test_shown_within(). */
+static const struct resource *scratch_test_record;
+
+static bool scratch_test_is_record(const struct resource *res)
+{
+	return res == scratch_test_record;
+}
+
+/*
+ * Space the hypervisor also records in iomem itself (a PVH dom0's E820
+ * "Unusable memory": host RAM it keeps out of the domain) is shown
+ * inside that record.  A container the space does not vouch for, such
+ * as a host bridge window, still blocks what it covers.
+ */
+static void scratch_test_shown_within(struct kunit *test)
+{
+	static const struct range regions[] = {
+		{ A(4), A(6) - 1 }, { A(10), A(12) - 1 },
+	};
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *record = &ctx->busy[0], *window = &ctx->busy[1];
+	resource_size_t covered = 0;
+	struct resource *shown;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+
+	pages = kunit_kcalloc(test, 3 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	*record = (struct resource) {
+		.name = "Unusable memory", .start = A(4), .end = A(6) - 1,
+		.flags = IORESOURCE_MEM | IORESOURCE_BUSY,
+	};
+	*window = (struct resource) {
+		.name = "PCI Bus 0000:00", .start = A(10), .end = A(12) - 1,
+		.flags = IORESOURCE_MEM,
+	};
+	KUNIT_ASSERT_EQ(test, request_resource(&ctx->iomem, record), 0);
+	KUNIT_ASSERT_EQ(test, request_resource(&ctx->iomem, window), 0);
+	pool = make_pool(test, make_space(test, regions, 2), 4 * G_PAGES);
+	ctx->space.shown_within = scratch_test_is_record;
+	scratch_test_record = record;
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2 * G_PAGES, pages), 0);
+	KUNIT_EXPECT_GT_MSG(test, children(record, 0, NULL), 0U,
+			    "the ranges in use are not shown inside the record");
+	for (shown = record->child; shown; shown = shown->sibling) {
+		KUNIT_EXPECT_STREQ(test, shown->name, XEN_SCRATCH_NAME);
+		covered += resource_size(shown);
+	}
+	KUNIT_EXPECT_EQ(test, covered, 2 * G);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->iomem.child, record);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).conflicts, 0UL);
+
+	/* The window's granules are not the space's to show: none is taken. */
+	KUNIT_EXPECT_NE(test, xen_scratch_alloc(pool, G_PAGES, pages + 2 * G_PAGES),
+			0);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, window->child, NULL,
+				"a range shown inside the host bridge window");
+	KUNIT_EXPECT_GE(test, stats_of(pool).conflicts, 1UL);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2 * G_PAGES, pages), 0);
+	xen_scratch_reclaim(pool, 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).ranges, 0UL);
+	KUNIT_EXPECT_PTR_EQ(test, record->child, NULL);
+	destroy_pool_and_devices(test, window, 0);
+	scratch_test_record = NULL;
+}
+
 /*
  * A window spanning several granules of the space costs one conflict:
  * everything of it in the region is blocked at once, not a granule per
@@ -1308,6 +1376,7 @@ static struct kunit_case scratch_test_cases[] = {
 	KUNIT_CASE(scratch_test_many_conflicts),
 	KUNIT_CASE(scratch_test_late_claim),
 	KUNIT_CASE(scratch_test_late_window),
+	KUNIT_CASE(scratch_test_shown_within),
 	KUNIT_CASE(scratch_test_wide_conflict),
 	KUNIT_CASE(scratch_test_blocked_retried),
 	KUNIT_CASE(scratch_test_fallback_after_split),

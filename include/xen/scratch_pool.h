@@ -181,6 +181,12 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m);
  * @holes:    children of @root covering what lies between regions
  * @nr:       regions kept
  * @link:     in the list of spaces built
+ * @shown_within: NULL, or whether a resource of a pool's @shown_in tree
+ *            that wholly contains a range is the hypervisor's own record
+ *            of unused space (an E820 "Unusable memory" entry), which the
+ *            range is then shown inside of rather than blocked by; set
+ *            after xen_unused_space_build(); only for resources that are
+ *            never released
  */
 struct xen_unused_space {
 	struct resource root;
@@ -188,6 +194,7 @@ struct xen_unused_space {
 	struct resource *holes;
 	unsigned int nr;
 	struct list_head link;
+	bool (*shown_within)(const struct resource *res);
 };
 
 int xen_unused_space_build(struct xen_unused_space *space,

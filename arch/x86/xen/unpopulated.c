@@ -20,6 +20,16 @@
  *   trimmed to whole memory sections.
  *
  * If that leaves nothing, iomem_resource is offered, as upstream does.
+ *
+ * A PVH (or HVM) hardware domain is different.  Its grant table needs
+ * pages at core_initcall, before ACPI has inserted the host bridges'
+ * windows (subsys_initcall), so a gap of the map can still become a
+ * window where firmware or Linux places BARs, and iomem_resource cannot
+ * be vouched for either.  What Xen does vouch for is the RAM of the host
+ * it keeps out of the domain: the E820_TYPE_UNUSABLE entries of the map
+ * it hands the domain.  No device decodes there, whatever ACPI says
+ * later.  That is this domain's unused space (shown in /proc/iomem inside
+ * the "Unusable memory" entries); without it, ballooned pages are used.
  */
 
 #define pr_fmt(fmt) "xen:unpopulated: " fmt
@@ -31,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
+#include <asm/e820/api.h>
 #include <asm/e820/types.h>
 #include <asm/xen/hypercall.h>
 #include <asm/xen/page.h>
@@ -49,6 +60,8 @@ struct xen_unused_gaps {
 	struct range *regions;
 	unsigned int nr;
 	u64 cursor;
+	/* The E820's own record of the span, which is not a claim on it. */
+	u64 record_start, record_end;
 };
 
 static void __init xen_unused_add(struct xen_unused_gaps *g, u64 start, u64 end)
@@ -70,6 +83,8 @@ static int __init xen_unused_claimed(struct resource *res, void *arg)
 {
 	struct xen_unused_gaps *g = arg;
 
+	if (res->start == g->record_start && res->end == g->record_end)
+		return 0;
 	if (res->start > g->cursor)
 		xen_unused_add(g, g->cursor, res->start - 1);
 	if (res->end + 1 > g->cursor)
@@ -149,6 +164,50 @@ out:
 	return ret;
 }
 
+/* Whether @e is an E820_TYPE_UNUSABLE entry spanning exactly @res. */
+static bool xen_e820_unusable_is(const struct e820_entry *e,
+				 const struct resource *res)
+{
+	return e->type == E820_TYPE_UNUSABLE && e->size &&
+	       e->addr == res->start && e->addr + e->size - 1 == res->end;
+}
+
+/*
+ * xen_unused_space.shown_within: @res is the E820's record of host RAM
+ * Xen keeps out of this PVH hardware domain.  e820__reserve_resources()
+ * inserted it and it is never released.
+ */
+static bool xen_unusable_record(const struct resource *res)
+{
+	u32 i;
+
+	for (i = 0; i < e820_table->nr_entries; i++)
+		if (xen_e820_unusable_is(&e820_table->entries[i], res))
+			return true;
+	return false;
+}
+
+/* A PVH hardware domain's unused space: the host RAM Xen keeps out. */
+static int __init xen_unused_unusable(struct xen_unused_gaps *g)
+{
+	u64 limit = xen_unused_limit();
+	u32 i;
+
+	for (i = 0; i < e820_table->nr_entries; i++) {
+		const struct e820_entry *e = &e820_table->entries[i];
+		u64 end = e->addr + e->size - 1;
+
+		if (e->type != E820_TYPE_UNUSABLE || !e->size || e->addr > limit)
+			continue;
+		g->record_start = e->addr;
+		g->record_end = end;
+		xen_unused_gap(g, e->addr, min(end, limit));
+	}
+	g->record_start = 0;
+	g->record_end = 0;
+	return 0;
+}
+
 /**
  * arch_xen_unpopulated_init() - offer the gaps of the Xen memory map
  * @res: set to the "Xen unused space" resource, or to iomem_resource
@@ -158,6 +217,7 @@ out:
 int __init arch_xen_unpopulated_init(struct resource **res)
 {
 	struct xen_unused_gaps g = { };
+	bool hwdom_hvm;
 	unsigned int i;
 	int ret;
 
@@ -166,7 +226,8 @@ int __init arch_xen_unpopulated_init(struct resource **res)
 	if (!g.regions)
 		return -ENOMEM;
 
-	ret = xen_unused_gaps(&g);
+	hwdom_hvm = xen_initial_domain() && !xen_pv_domain();
+	ret = hwdom_hvm ? xen_unused_unusable(&g) : xen_unused_gaps(&g);
 	if (!ret)
 		ret = xen_unused_space_build(&xen_unused_space, g.regions, g.nr,
 					     PAGES_PER_SECTION << PAGE_SHIFT);
@@ -174,6 +235,12 @@ int __init arch_xen_unpopulated_init(struct resource **res)
 
 	if (ret == -ENOMEM)
 		return ret;
+	if (ret <= 0 && hwdom_hvm) {
+		pr_info("no unusable host RAM holds a whole section: Xen vouches for no free space\n");
+		return -ENOENT;
+	}
+	if (hwdom_hvm)
+		xen_unused_space.shown_within = xen_unusable_record;
 	if (ret <= 0) {
 		pr_info("no gap of the Xen memory map is usable: offering iomem_resource\n");
 		*res = &iomem_resource;
