@@ -193,13 +193,13 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 
 	range->res.name = XEN_SCRATCH_NAME;
 	/*
-	 * Not IORESOURCE_MEM while taken from an unused space: x86's
-	 * arch_remove_reservations() would clip every E820 entry out of the
-	 * span, and a PVH dom0's unused space is such entries.  The space's
-	 * own tree holds nothing else to keep clear of.
+	 * Not IORESOURCE_MEM while taken from a space that lies inside the
+	 * hypervisor's own records (a PVH dom0's E820 "Unusable memory"):
+	 * x86's arch_remove_reservations() would clip those very entries
+	 * out of the span.  Every other space keeps that clipping.
 	 */
 	range->res.flags = IORESOURCE_BUSY;
-	if (!pool->space || src != pool->target)
+	if (!pool->space || !pool->space->shown_within || src != pool->target)
 		range->res.flags |= IORESOURCE_MEM;
 	ret = allocate_resource(src, &range->res, size, pool->min_addr,
 				pool->max_addr, pool->granule, NULL, NULL);

@@ -672,6 +672,37 @@ static void scratch_test_shown_within(struct kunit *test)
 	scratch_test_record = NULL;
 }
 
+/* Something already inside the record blocks the granule it is in. */
+static void scratch_test_shown_within_busy(struct kunit *test)
+{
+	static const struct range regions[] = { { A(4), A(7) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *record = &ctx->busy[0], *dev = &ctx->busy[1];
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page *pages[1];
+
+	*record = (struct resource) {
+		.name = "Unusable memory", .start = A(4), .end = A(7) - 1,
+		.flags = IORESOURCE_MEM | IORESOURCE_BUSY,
+	};
+	KUNIT_ASSERT_EQ(test, request_resource(&ctx->iomem, record), 0);
+	add_late_device(test, dev, record, A(4) + PAGE_SIZE);
+	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
+	ctx->space.shown_within = scratch_test_is_record;
+	scratch_test_record = record;
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	range = list_first_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_EQ(test, range->res.start, A(5));
+	KUNIT_EXPECT_PTR_EQ(test, range->shown.parent, record);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).conflicts, 1UL);
+	KUNIT_EXPECT_PTR_EQ(test, dev->parent, record);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+	destroy_pool_and_devices(test, dev, 1);
+	scratch_test_record = NULL;
+}
+
 /*
  * A window spanning several granules of the space costs one conflict:
  * everything of it in the region is blocked at once, not a granule per
@@ -1377,6 +1408,7 @@ static struct kunit_case scratch_test_cases[] = {
 	KUNIT_CASE(scratch_test_late_claim),
 	KUNIT_CASE(scratch_test_late_window),
 	KUNIT_CASE(scratch_test_shown_within),
+	KUNIT_CASE(scratch_test_shown_within_busy),
 	KUNIT_CASE(scratch_test_wide_conflict),
 	KUNIT_CASE(scratch_test_blocked_retried),
 	KUNIT_CASE(scratch_test_fallback_after_split),

@@ -185,8 +185,10 @@ void xen_scratch_show(struct xen_scratch_pool *pool, struct seq_file *m);
  *            that wholly contains a range is the hypervisor's own record
  *            of unused space (an E820 "Unusable memory" entry), which the
  *            range is then shown inside of rather than blocked by; set
- *            after xen_unused_space_build(); only for resources that are
- *            never released
+ *            after xen_unused_space_build(); it must answer true only
+ *            for resources that are never released.  A space that has it
+ *            is allocated from without IORESOURCE_MEM (see
+ *            xen_scratch_claim())
  */
 struct xen_unused_space {
 	struct resource root;

@@ -60,8 +60,6 @@ struct xen_unused_gaps {
 	struct range *regions;
 	unsigned int nr;
 	u64 cursor;
-	/* The E820's own record of the span, which is not a claim on it. */
-	u64 record_start, record_end;
 };
 
 static void __init xen_unused_add(struct xen_unused_gaps *g, u64 start, u64 end)
@@ -83,8 +81,6 @@ static int __init xen_unused_claimed(struct resource *res, void *arg)
 {
 	struct xen_unused_gaps *g = arg;
 
-	if (res->start == g->record_start && res->end == g->record_end)
-		return 0;
 	if (res->start > g->cursor)
 		xen_unused_add(g, g->cursor, res->start - 1);
 	if (res->end + 1 > g->cursor)
@@ -164,33 +160,32 @@ out:
 	return ret;
 }
 
-/* Whether @e is an E820_TYPE_UNUSABLE entry spanning exactly @res. */
-static bool xen_e820_unusable_is(const struct e820_entry *e,
-				 const struct resource *res)
-{
-	return e->type == E820_TYPE_UNUSABLE && e->size &&
-	       e->addr == res->start && e->addr + e->size - 1 == res->end;
-}
+/* The E820's records in iomem_resource of the host RAM Xen keeps out. */
+static struct resource *xen_unusable_records[XEN_UNUSED_MAX_REGIONS];
+static unsigned int xen_unusable_nr;
 
 /*
- * xen_unused_space.shown_within: @res is the E820's record of host RAM
- * Xen keeps out of this PVH hardware domain.  e820__reserve_resources()
- * inserted it and it is never released.
+ * xen_unused_space.shown_within: @res is one of those records, which
+ * e820__reserve_resources() inserted and nothing releases.
  */
 static bool xen_unusable_record(const struct resource *res)
 {
-	u32 i;
+	unsigned int i;
 
-	for (i = 0; i < e820_table->nr_entries; i++)
-		if (xen_e820_unusable_is(&e820_table->entries[i], res))
+	for (i = 0; i < xen_unusable_nr; i++)
+		if (res == xen_unusable_records[i])
 			return true;
 	return false;
 }
 
-/* A PVH hardware domain's unused space: the host RAM Xen keeps out. */
+/*
+ * A PVH hardware domain's unused space: the host RAM Xen keeps out.  What
+ * iomem_resource holds inside it is met when a range is shown there.
+ */
 static int __init xen_unused_unusable(struct xen_unused_gaps *g)
 {
 	u64 limit = xen_unused_limit();
+	struct resource *rec;
 	u32 i;
 
 	for (i = 0; i < e820_table->nr_entries; i++) {
@@ -199,12 +194,12 @@ static int __init xen_unused_unusable(struct xen_unused_gaps *g)
 
 		if (e->type != E820_TYPE_UNUSABLE || !e->size || e->addr > limit)
 			continue;
-		g->record_start = e->addr;
-		g->record_end = end;
-		xen_unused_gap(g, e->addr, min(end, limit));
+		xen_unused_add(g, e->addr, min(end, limit));
+		rec = lookup_resource(&iomem_resource, e->addr);
+		if (rec && rec->end == end && (rec->flags & IORESOURCE_BUSY) &&
+		    xen_unusable_nr < ARRAY_SIZE(xen_unusable_records))
+			xen_unusable_records[xen_unusable_nr++] = rec;
 	}
-	g->record_start = 0;
-	g->record_end = 0;
 	return 0;
 }
 
