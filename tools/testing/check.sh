@@ -241,11 +241,14 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 	# The domU test, the padded Xen and the baseline go on the first x86
 	# layout that is not the series' reproducer: dom0 freeing memory there
 	# crashes unpatched Xen by design.
-	REPRO= first=
+	# A PVH dom0 (machine q35pvh) boots on the QEMU of tools/testing/qemu,
+	# once that is built, and only under our Xen.
+	REPRO= first= PVH0= PV0=
 	for l in $X86_LAYOUTS; do
 		case $(python3 "$B/boot/xenboot.py" --layout-machine "$l") in
-		pc3node) REPRO=${REPRO:-$l} ;;
-		*) first=${first:-$l} ;;
+		pc3node) REPRO=${REPRO:-$l} PV0+=" $l" ;;
+		q35pvh) PVH0+=" $l" ;;
+		*) first=${first:-$l} PV0+=" $l" ;;
 		esac
 	done
 	# Our Xen: Debian's source with xen/patches/, CONFIG_DEBUG=y (ASSERTs
@@ -258,7 +261,8 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 		oxen=$(tail -n 1 "$XENMM_LOGS/check-xen-debug-x86_64.log.out")
 		record build/xen-debug-x86_64 0 "$oxen"
 		BOOT_OPTS=(--series)
-		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$initrd" "" $X86_LAYOUTS
+		boot_layouts "$oxen" "$kout/arch/x86/boot/bzImage" "$initrd" "" $PV0
+		dqemu=
 		if [ -n "$first" ]; then
 			progress "domU test: layout $first (xl create, grants, save/restore, mem-set, PVH)"
 			domu=$("$B/build/domu.sh" "$kout") || die "cannot lay out the domU test"
@@ -291,6 +295,23 @@ if step kernel "$B/build/kernel.sh" ${KDIR:+--kdir "$KDIR"}; then
 				boot_layouts "$pxen" "$kout/arch/x86/boot/bzImage" "$initrd" xen-padded "$first"
 			elif ! echo "$pout" | grep -q '^FAIL '; then
 				record xen-padded/build 1 "$(tail -n 1 "$XENMM_LOGS/check-xen-padded.err")"
+			fi
+		fi
+		if [ -n "$PVH0" ]; then
+			# Built (or failed) for the domU test already if it ran.
+			if [ -z "$dqemu" ] && [ -z "$first" ]; then
+				prebuilt qemu-x86
+				step qemu-x86 "$B/build/qemu.sh" &&
+					dqemu=$(tail -n 1 "$XENMM_LOGS/check-qemu-x86.log.out")
+			fi
+			if [ -n "$dqemu" ]; then
+				BOOT_OPTS=()
+				XENMM_QEMU_X86=$dqemu boot_layouts "$oxen" \
+					"$kout/arch/x86/boot/bzImage" "$initrd" "" $PVH0
+			else
+				for l in $PVH0; do
+					record "boot/$l/boot" 1 "a PVH dom0 needs the QEMU of tools/testing/qemu, which did not build"
+				done
 			fi
 		fi
 	fi

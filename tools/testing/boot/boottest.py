@@ -177,7 +177,11 @@ def test(args):
                   checks.PVH_CHECKS,
                   "unpatched": checks.UNPATCHED_CHECKS,
                   "patch1-only": checks.PATCH1_ONLY_CHECKS}[args.checks]
-        if args.series:
+        if res["machine"] == "q35pvh" and chosen is None:
+            # A PVH dom0 has no P2M of its own; the Xen series' checks
+            # are about a PV dom0's initrd.
+            chosen = checks.PVH_DOM0_CHECKS
+        elif args.series:
             arm = res["arch"] == "arm64"
             if chosen is None:
                 chosen = checks.ARM64_CHECKS if arm else checks.DOM0_CHECKS

@@ -918,6 +918,81 @@ def check_p2m_initmap(res):
                   f"{tables} page tables and {unused} unused pages freed")
 
 
+# ---------------------------------------------------------------------------
+# A PVH dom0 (machine q35pvh): no P2M of its own, so not DOM0_CHECKS.
+
+SCRATCH_LINE = re.compile(r"([0-9a-f]+)-([0-9a-f]+) : Xen scratch$")
+UNUSED_SPACE = re.compile(
+    r"xen:unpopulated: unused space \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
+
+
+def check_pvh_dom0(res):
+    """Xen built a PVH dom0 and Linux booted as one."""
+    if not any("*** Building a PVH Dom0 ***" in x for x in res["lines"]):
+        return False, "Xen did not build a PVH dom0"
+    info = dict(x.split(": ", 1) for x in block(res, "guest") or [] if ": " in x)
+    if info.get("guest_type") != "PVH":
+        return False, f"guest_type {info.get('guest_type')!r}, want PVH"
+    m = next((re.search(r"Linux version (\S+)", x) for x in dmesg(res)
+              if "Linux version" in x), None)
+    return True, f"Linux {m.group(1) if m else '?'} PVH dom0 on Xen"
+
+
+def check_pvh_dom0_unused(res):
+    """A PVH dom0's unpopulated pages (its grant frames first) lie in the
+    host RAM Xen keeps out of it, shown inside the E820's "Unusable memory"
+    entries, and in no PCI host bridge window: that is the one space no
+    window inserted after the first fill can cover."""
+    # The console has the kernel's lines too, if the dmesg block is lost.
+    log = dmesg(res) or [re.sub(r"^\[\s*\d+\.\d+\] ", "", x) for x in res["lines"]]
+    unusable = [(int(m.group(1), 16), int(m.group(2), 16))
+                for m in map(E820_LINE.search, log)
+                if m and m.group(3) == "unusable" and "BIOS-e820" in m.group(0)]
+    if not unusable:
+        return False, "the PVH dom0's E820 has no unusable RAM: nothing to check"
+    iomem = parse_iomem(block(res, "iomem") or [])
+    shown = [(i, s, e) for i, (d, s, e, n) in enumerate(iomem) if n == "Xen scratch"]
+    if not shown:
+        return False, "no Xen scratch in /proc/iomem: the grant frames took none"
+    windows = [(s, e) for d, s, e, n in iomem if n.startswith("PCI Bus")]
+    for i, s, e in shown:
+        parent = next((iomem[j] for j in range(i - 1, -1, -1)
+                       if iomem[j][0] < iomem[i][0]), None)
+        if overlapping([(s, e)], windows):
+            return False, (f"Xen scratch {s:#x}-{e:#x} in a PCI host bridge window "
+                           f"{fmt_incl(overlapping(windows, [(s, e)]))}")
+        if not parent or parent[3] != "Unusable memory":
+            return False, (f"Xen scratch {s:#x}-{e:#x} not inside \"Unusable memory\" "
+                           f"(under {parent[3] if parent else 'nothing'})")
+    space = [(int(a, 16), int(b, 16)) for a, b in
+             (m.groups() for m in map(UNUSED_SPACE.search, log) if m)]
+    if not space:
+        return False, "the provider listed no unused space"
+    bad = [r for r in space if not any(s <= r[0] and r[1] <= e for s, e in unusable)]
+    if bad:
+        return False, f"unused space {fmt_incl(bad)} outside the unusable RAM {fmt_incl(unusable)}"
+    later = [(int(a, 16), int(b, 16)) for a, b in
+             (SCRATCH_LINE.search(x).groups() for x in block(res, "unpopulated") or []
+              if SCRATCH_LINE.search(x))]
+    bad = [r for r in later if not any(s <= r[0] and r[1] <= e for s, e in unusable)]
+    if bad:
+        return False, f"the unpopulated test's ranges {fmt_incl(bad)} outside the unusable RAM"
+    return True, (f"Xen scratch {fmt_incl([(s, e) for _, s, e in shown])} inside "
+                  f"\"Unusable memory\", in no host bridge window "
+                  f"{fmt_incl(windows)}; unused space {fmt_incl(space)}"
+                  + (f"; the unpopulated test's {len(later)} ranges there too" if later else ""))
+
+
+PVH_DOM0_CHECKS = [
+    ("boot", check_boot),
+    ("pvh-dom0", check_pvh_dom0),
+    ("smp", check_smp),
+    ("clean-log", check_clean_log),
+    ("kunit", check_kunit),
+    ("pvh-dom0-unused", check_pvh_dom0_unused),
+]
+
+
 P2M_MOVED = re.compile(
     r"P2M: Xen's list at pfns (0x[0-9a-f]+)-(0x[0-9a-f]+) lies in an E820 "
     r"hole; moved to pfns (0x[0-9a-f]+)-(0x[0-9a-f]+)")

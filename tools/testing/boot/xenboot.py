@@ -298,18 +298,24 @@ def qemu_cmdline(layout, xen, kernel, initrd, xen_extra="", linux_extra=""):
         machine, numa = "pc", pc3node_numa(layout)
     elif machine == "pclow":
         machine = f"pc,max-ram-below-4g={pclow_low_mib(kernel)}M"
+    cpu, iommu = X86_CPU, []
+    if machine == "q35pvh":
+        # Xen 4.17 builds a PVH dom0 only with an IOMMU; HAP wants NPT.
+        machine, iommu = "q35", ["-device", "amd-iommu"]
+        if "+npt" not in cpu:
+            cpu += ",+npt"
     xen_args = (f"console=com1 com1=115200,8n1 {layout.dom0_opt} "
                 "loglvl=all guest_loglvl=all noreboot bootscrub=false "
                 f"{xen_extra}").strip()
     linux_args = f"console=hvc0 earlyprintk=xen {linux_extra}".strip()
     return [
-        X86_QEMU, "-machine", machine, "-cpu", X86_CPU,
+        X86_QEMU, "-machine", machine, "-cpu", cpu,
         "-smp", str(layout.cpus), "-m", str(layout.ram_mib), *numa,
         "-accel", TCG, "-nographic", "-no-reboot",
         "-monitor", "none", "-serial", "stdio",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-kernel", xen, "-append", xen_args,
-        "-initrd", f"{kernel} {linux_args},{initrd}",
+        "-initrd", f"{kernel} {linux_args},{initrd}", *iommu,
     ]
 
 
