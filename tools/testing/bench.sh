@@ -17,6 +17,8 @@ source "$(dirname "$0")/build/common.sh"
 B=$XENMM_TOP/tools/testing
 LAYOUT=${LAYOUT:-pc-1g}
 need_pkgs $HOST_TEST_PKGS
+[ "$(python3 "$B/boot/xenboot.py" --layout-machine "$LAYOUT")" != q35pvh ] ||
+	die "layout $LAYOUT is a PVH dom0, which has no P2M to measure: use a PV dom0 layout"
 
 progress "host benchmark (tools/testing/p2m)"
 make -s -C "$B/p2m" O="$XENMM_CACHE/p2m-harness" bench || exit 1

@@ -55,6 +55,12 @@ domu)
 	;;
 *) die "GUEST=$GUEST: known guests are dom0 (default) and domu" ;;
 esac
+# A PVH dom0 runs under SVM: it needs the QEMU of tools/testing/qemu too.
+if [ "$(python3 "$B/boot/xenboot.py" --layout-machine "$LAYOUT")" = q35pvh ]; then
+	[ "${GUEST:-dom0}" = dom0 ] || die "layout $LAYOUT is a PVH dom0: GUEST=domu runs on a PV dom0 layout"
+	XENMM_QEMU_X86=$("$B/build/qemu.sh") || exit 1
+	export XENMM_QEMU_X86
+fi
 initrd=$("$B/build/initramfs.sh" --arch "$arch" "${extra[@]}") || exit 1
 
 progress "booting Xen + dom0 in QEMU (layout $LAYOUT, TCG; ~15-60 s)"

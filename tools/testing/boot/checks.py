@@ -971,16 +971,23 @@ def check_pvh_dom0_unused(res):
     bad = [r for r in space if not any(s <= r[0] and r[1] <= e for s, e in unusable)]
     if bad:
         return False, f"unused space {fmt_incl(bad)} outside the unusable RAM {fmt_incl(unusable)}"
+    unpop = res["blocks"].get("unpopulated")
+    if unpop is None:
+        return False, "no unpopulated block: the provider's test did not run"
+    if "@@@XENMM-RC 0@@@" not in unpop:
+        return False, "the provider's test failed: " + "; ".join(block(res, "unpopulated")[-3:])
     later = [(int(a, 16), int(b, 16)) for a, b in
-             (SCRATCH_LINE.search(x).groups() for x in block(res, "unpopulated") or []
+             (SCRATCH_LINE.search(x).groups() for x in block(res, "unpopulated")
               if SCRATCH_LINE.search(x))]
+    if not later:
+        return False, "the provider's test showed no Xen scratch while it held pages"
     bad = [r for r in later if not any(s <= r[0] and r[1] <= e for s, e in unusable)]
     if bad:
         return False, f"the unpopulated test's ranges {fmt_incl(bad)} outside the unusable RAM"
     return True, (f"Xen scratch {fmt_incl([(s, e) for _, s, e in shown])} inside "
                   f"\"Unusable memory\", in no host bridge window "
-                  f"{fmt_incl(windows)}; unused space {fmt_incl(space)}"
-                  + (f"; the unpopulated test's {len(later)} ranges there too" if later else ""))
+                  f"{fmt_incl(windows)}; unused space {fmt_incl(space)}; the "
+                  f"provider's test passed, its {len(later)} ranges shown there too")
 
 
 PVH_DOM0_CHECKS = [
