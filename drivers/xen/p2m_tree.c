@@ -883,6 +883,7 @@ void p2m_tree_get_stats(const struct p2m_tree *tree,
 }
 EXPORT_SYMBOL_GPL(p2m_tree_get_stats);
 
+#ifdef CONFIG_XEN_P2M_TREE_DEBUG
 /**
  * p2m_tree_verify() - check a tree's invariants
  * @tree: the tree, not being changed meanwhile
@@ -965,6 +966,7 @@ int p2m_tree_verify(const struct p2m_tree *tree, char *why, size_t len)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(p2m_tree_verify);
+#endif /* CONFIG_XEN_P2M_TREE_DEBUG */
 
 /**
  * p2m_tree_dump() - print the ranges and statistics of a tree

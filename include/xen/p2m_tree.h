@@ -328,6 +328,7 @@ unsigned long p2m_tree_next_range(const struct p2m_tree *tree,
 				  enum p2m_kind *kind);
 void p2m_tree_get_stats(const struct p2m_tree *tree,
 			struct p2m_tree_stats *stats);
+/* A whole-tree walk for tests and debug kernels: CONFIG_XEN_P2M_TREE_DEBUG. */
 int p2m_tree_verify(const struct p2m_tree *tree, char *why, size_t len);
 
 struct seq_file;

@@ -99,6 +99,23 @@ static struct {
 /* Highest populated pfn + 1, for shared_info->arch.max_pfn. */
 static unsigned long p2m_tools_max_pfn;
 
+/*
+ * With CONFIG_XEN_P2M_TREE_DEBUG, check the whole tree once a step of its
+ * construction is over; each step runs with only the boot CPU changing the
+ * tree.  The boot checks of the debug kernel read these lines.
+ */
+static void __init p2m_debug_verify(const char *step)
+{
+	char why[128];
+
+	if (!IS_ENABLED(CONFIG_XEN_P2M_TREE_DEBUG))
+		return;
+	if (p2m_tree_verify(&xen_p2m_tree, why, sizeof(why)))
+		pr_err("P2M: inconsistent after %s: %s\n", step, why);
+	else
+		pr_info("P2M: verified after %s\n", step);
+}
+
 static bool p2m_in_brk(const void *node)
 {
 	return node >= (void *)__brk_base && node < (void *)__brk_limit;
@@ -283,6 +300,7 @@ void __init xen_build_dynamic_phys_to_machine(void)
 
 	xen_max_p2m_pfn = ALIGN(nr, P2M_LEAF_PFNS);
 	p2m_tools_max_pfn = xen_max_p2m_pfn;
+	p2m_debug_verify("adopting Xen's list");
 }
 
 /*
@@ -392,6 +410,7 @@ void __init xen_relocate_p2m(void)
 	xen_start_info->mfn_list = P2M_RELOCATED_VA;
 	xen_start_info->first_p2m_pfn = first;
 	xen_start_info->nr_p2m_frames = frames;
+	p2m_debug_verify("moving Xen's list");
 }
 
 /*
@@ -573,6 +592,7 @@ bool __init xen_p2m_switch_to_direct_map(void)
 	if (WARN_ON(xen_max_p2m_pfn > xen_p2m_tree.max_pfn))
 		pr_err("P2M: extra memory up to pfn %#lx lies beyond the tree\n",
 		       xen_max_p2m_pfn);
+	p2m_debug_verify("the memory map's identity and remap pass");
 
 	/*
 	 * setup.c is done marking holes (in pieces no leaf fits in), and
@@ -597,6 +617,7 @@ bool __init xen_p2m_switch_to_direct_map(void)
 				DIV_ROUND_UP(xen_start_info->nr_pages, P2M_LEAF_PFNS));
 			if (list < __START_KERNEL_map)
 				p2m_release_init_mapping(list);
+			p2m_debug_verify("taking Xen's list over");
 			return true;
 		}
 		why = "not all found in the direct map";
@@ -606,6 +627,7 @@ bool __init xen_p2m_switch_to_direct_map(void)
 	if (p2m_tree_copy_adopted(&xen_p2m_tree))
 		panic("P2M: cannot copy Xen's list\n");
 	pr_info("P2M: copied the leaves of Xen's list (%s)\n", why);
+	p2m_debug_verify("copying Xen's list");
 	/* Any other error left leaves reached through the list: keep it. */
 	return ret != -EEXIST && ret != -ENOMEM;
 }
@@ -1008,6 +1030,7 @@ static int __init xen_p2m_protect_sentinels(void)
 			      name[i], ret))
 			return ret;
 	}
+	p2m_debug_verify("early boot (arch_initcall)");
 	return 0;
 }
 arch_initcall(xen_p2m_protect_sentinels);

@@ -204,6 +204,9 @@ def test(args):
                 chosen = (checks.ARM64_CHECKS if res["arch"] == "arm64"
                           else checks.DOM0_CHECKS)
             chosen = chosen + stress_checks.STRESS_CHECKS
+        if ("debug" in args.tag.split("-") and res["arch"] != "arm64" and
+                res["machine"] != "q35pvh"):
+            chosen = (chosen or checks.DOM0_CHECKS) + checks.DEBUG_CHECKS
         layout_failed = 0
         for name, ok, detail in checks.run_checks(res, chosen):
             line = f"{'PASS' if ok else 'FAIL'} boot/{where}/{name}: {detail}"

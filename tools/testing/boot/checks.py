@@ -1033,6 +1033,48 @@ def check_p2m_list_moved(res):
                   f"moved to RAM at {new_s:#x}-{new_e + 4095:#x} before the remap")
 
 
+P2M_VERIFIED = re.compile(r"P2M: verified after (.+)$")
+P2M_INCONSISTENT = re.compile(r"P2M: inconsistent after (.+)$")
+# The steps of the P2M's construction arch/x86/xen/p2m.c verifies with
+# CONFIG_XEN_P2M_TREE_DEBUG, in order; one of the two ways the list is
+# taken over; the move only where the list lay in an E820 hole.
+P2M_VERIFY_STEPS = ("adopting Xen's list", "the memory map's identity and remap pass",
+                    ("taking Xen's list over", "copying Xen's list"),
+                    "early boot (arch_initcall)")
+
+
+def check_p2m_verified(res):
+    """The debug kernel (CONFIG_XEN_P2M_TREE_DEBUG) checked the whole tree
+    after each step of its construction, and found it consistent."""
+    log = dmesg(res)
+    bad = [m.group(0) for m in map(P2M_INCONSISTENT.search, log) if m]
+    if bad:
+        return False, "; ".join(bad[:3])
+    seen = [m.group(1).strip() for m in map(P2M_VERIFIED.search, log) if m]
+    if not seen:
+        return False, "no \"P2M: verified after\" line: not built with CONFIG_XEN_P2M_TREE_DEBUG?"
+    want = list(P2M_VERIFY_STEPS)
+    if res.get("machine") == "pclow":
+        want.insert(1, "moving Xen's list")
+    got = list(seen)
+    for step in want:
+        names = step if isinstance(step, tuple) else (step,)
+        if not got or got[0] not in names:
+            return False, (f"steps verified: {seen}; expected {' or '.join(names)} "
+                           f"{'next' if got else 'as well'}")
+        got.pop(0)
+    if got:
+        return False, f"steps verified: {seen}; unexpected {got}"
+    return True, f"{len(seen)} steps verified, in order: {'; '.join(seen)}"
+
+
+# The debug kernel's extra checks (boottest.py adds them for a PV dom0
+# booted with a --tag naming the debug variant).
+DEBUG_CHECKS = [
+    ("p2m-verified", check_p2m_verified),
+]
+
+
 DOM0_CHECKS = [
     ("boot", check_boot),
     ("pv-dom0", check_pv_dom0),
