@@ -120,10 +120,34 @@ static int xen_scratch_block_span(struct xen_scratch_pool *pool,
 }
 
 /*
+ * Narrow [*@start, *@end] to the free span of @src around @res, one of
+ * its children.  Only for the pool's own space, which nothing but the
+ * pool (under its mutex) changes, so its children can be walked.
+ */
+static void xen_scratch_free_around(const struct resource *src,
+				    const struct resource *res,
+				    resource_size_t *start, resource_size_t *end)
+{
+	const struct resource *sib;
+
+	for (sib = src->child; sib; sib = sib->sibling) {
+		if (sib == res)
+			continue;
+		if (sib->end < res->start) {
+			*start = max(*start, sib->end + 1);
+		} else {
+			*end = min(*end, sib->start - 1);
+			break;
+		}
+	}
+}
+
+/*
  * Keep the granules that @conflict overlaps out of @src, and give the
  * rest of @range back to @src.  As much of @conflict as lies in the
- * unused region of @range is blocked in one go, when nothing of @src is
- * in the way; otherwise what lies in @range.
+ * unused region of @range and is free there (the pool's own ranges may
+ * sit inside a window that appeared around them) is blocked in one go;
+ * failing that, what lies in @range.
  */
 static int xen_scratch_block(struct xen_scratch_pool *pool,
 			     struct resource *src,
@@ -137,12 +161,15 @@ static int xen_scratch_block(struct xen_scratch_pool *pool,
 
 	/* ALIGN() wraps to 0 for a conflict reaching the top: end is ~0. */
 	region = xen_scratch_region(pool, src, &range->res);
+	if (region) {
+		start = max(start, region->start);
+		end = min(end, region->end);
+		xen_scratch_free_around(src, &range->res, &start, &end);
+	}
 	release_resource(&range->res);
 
 	if (region)
-		ret = xen_scratch_block_span(pool, src,
-					     max(start, region->start),
-					     min(end, region->end));
+		ret = xen_scratch_block_span(pool, src, start, end);
 	/* Only what @src just handed out is sure not to clash. */
 	if (ret)
 		ret = xen_scratch_block_span(pool, src,
@@ -201,7 +228,10 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 	range->res.flags = IORESOURCE_BUSY;
 	if (!pool->space || !pool->space->shown_within || src != pool->target)
 		range->res.flags |= IORESOURCE_MEM;
-	ret = allocate_resource(src, &range->res, size, pool->min_addr,
+	ret = allocate_resource(src, &range->res, size,
+				pool->space && src == &pool->space->root ?
+				pool->min_addr :
+				max(pool->min_addr, pool->unvouched_min_addr),
 				pool->max_addr, pool->granule, NULL, NULL);
 	if (ret)
 		return ret;
@@ -298,6 +328,7 @@ static int xen_scratch_fill_one(struct xen_scratch_pool *pool,
 
 	range->nr_free = nr_pages;
 	range->idle_since = jiffies;
+	range->fill_seq = ++pool->fill_seq;
 	list_add_tail(&range->link, &pool->ranges);
 	pool->stats.pages_free += nr_pages;
 	pool->stats.fills++;
@@ -358,17 +389,18 @@ static int xen_scratch_fill(struct xen_scratch_pool *pool,
 }
 
 /*
- * Drop @pool's mutex until one more range has been torn down (or none is
- * left to be), and retake it.  One is enough to try again: waiting for a
- * whole batch would hold a privcmd caller (under mmap_lock) for all of it.
+ * Drop @pool's mutex until room came back - one more range torn down, or
+ * pages freed - or no teardown is left, and retake it.  One is enough to
+ * try again: waiting for a whole batch would hold a privcmd caller (under
+ * mmap_lock) for all of it.
  */
 static void xen_scratch_wait_teardowns(struct xen_scratch_pool *pool)
 {
-	unsigned long done = pool->teardowns_done;
+	unsigned long done = pool->room_events;
 
 	mutex_unlock(&pool->lock);
-	wait_event(pool->teardown_wq,
-		   READ_ONCE(pool->teardowns_done) != done ||
+	wait_event(pool->room_wq,
+		   READ_ONCE(pool->room_events) != done ||
 		   !READ_ONCE(pool->nr_tearing_down));
 	mutex_lock(&pool->lock);
 }
@@ -461,6 +493,58 @@ undo:
 	return ret;
 }
 
+/* Tear down a range taken off the pool's lists; no lock needed. */
+static void xen_scratch_teardown(struct xen_scratch_pool *pool,
+				 struct xen_scratch_range *range)
+{
+	pool->backing->unmap(pool, range);
+	xen_scratch_unclaim(range);
+	kvfree(range);
+}
+
+/*
+ * Give back the ranges idle for @min_idle jiffies and filled after fill
+ * number @after (0: any), whose pages nothing else refers to; see
+ * xen_scratch_reclaim().
+ */
+static unsigned int xen_scratch_give_back(struct xen_scratch_pool *pool,
+					  unsigned long min_idle,
+					  unsigned long after)
+{
+	struct xen_scratch_range *range, *next;
+	LIST_HEAD(going);
+	unsigned int n = 0;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry_safe(range, next, &pool->ranges, link) {
+		if (!xen_scratch_range_idle(range) || range->fill_seq <= after ||
+		    time_before(jiffies, range->idle_since + min_idle))
+			continue;
+		if (pool->backing->busy && pool->backing->busy(pool, range)) {
+			pool->stats.returns_refused++;
+			continue;
+		}
+		list_move_tail(&range->link, &going);
+		mtree_erase(&pool->by_page, (unsigned long)range->first);
+		pool->stats.pages_free -= range->nr_pages;
+		pool->stats.returns++;
+		pool->nr_tearing_down++;
+		n++;
+	}
+	mutex_unlock(&pool->lock);
+
+	list_for_each_entry_safe(range, next, &going, link) {
+		list_del(&range->link);
+		xen_scratch_teardown(pool, range);
+		mutex_lock(&pool->lock);
+		pool->nr_tearing_down--;
+		pool->room_events++;
+		wake_up_all(&pool->room_wq);
+		mutex_unlock(&pool->lock);
+	}
+	return n;
+}
+
 /**
  * xen_scratch_alloc() - take unpopulated pages from a pool
  * @pool:     the pool
@@ -473,11 +557,12 @@ undo:
  * Context: process context; takes the pool's mutex.
  * Return: 0; -EINVAL for no pages; -E2BIG for more than @pool->max_request;
  * -ENOMEM when no range can be taken; or the backing's error.  On failure
- * no page is taken.
+ * no page is taken, and the ranges this call filled are given back.
  */
 int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		      struct page **pages)
 {
+	unsigned long seq;
 	long got, more;
 	int ret = 0;
 
@@ -487,6 +572,7 @@ int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		return -E2BIG;
 
 	mutex_lock(&pool->lock);
+	seq = pool->fill_seq;
 	while (pool->stats.pages_free < nr_pages) {
 		ret = xen_scratch_fill(pool, nr_pages);
 		if (ret != -EAGAIN)
@@ -517,6 +603,9 @@ int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 	}
 out:
 	mutex_unlock(&pool->lock);
+	/* Nothing else would give back what this call filled for nothing. */
+	if (ret)
+		xen_scratch_give_back(pool, 0, seq);
 	return ret;
 }
 
@@ -561,20 +650,16 @@ int xen_scratch_free(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		xen_scratch_put_page(pool, range, bit);
 	}
 	pool->stats.bad_frees += bad;
+	/* An allocation waiting for a give-back may take these instead. */
+	if (bad < nr_pages) {
+		pool->room_events++;
+		wake_up_all(&pool->room_wq);
+	}
 	mutex_unlock(&pool->lock);
 
 	WARN_ONCE(bad, "xen_scratch: %u of %u freed pages were not in use from this pool\n",
 		  bad, nr_pages);
 	return bad ? -EINVAL : 0;
-}
-
-/* Tear down a range taken off the pool's lists; no lock needed. */
-static void xen_scratch_teardown(struct xen_scratch_pool *pool,
-				 struct xen_scratch_range *range)
-{
-	pool->backing->unmap(pool, range);
-	xen_scratch_unclaim(range);
-	kvfree(range);
 }
 
 /**
@@ -597,38 +682,7 @@ static void xen_scratch_teardown(struct xen_scratch_pool *pool,
 unsigned int xen_scratch_reclaim(struct xen_scratch_pool *pool,
 				 unsigned long min_idle)
 {
-	struct xen_scratch_range *range, *next;
-	LIST_HEAD(going);
-	unsigned int n = 0;
-
-	mutex_lock(&pool->lock);
-	list_for_each_entry_safe(range, next, &pool->ranges, link) {
-		if (!xen_scratch_range_idle(range) ||
-		    time_before(jiffies, range->idle_since + min_idle))
-			continue;
-		if (pool->backing->busy && pool->backing->busy(pool, range)) {
-			pool->stats.returns_refused++;
-			continue;
-		}
-		list_move_tail(&range->link, &going);
-		mtree_erase(&pool->by_page, (unsigned long)range->first);
-		pool->stats.pages_free -= range->nr_pages;
-		pool->stats.returns++;
-		pool->nr_tearing_down++;
-		n++;
-	}
-	mutex_unlock(&pool->lock);
-
-	list_for_each_entry_safe(range, next, &going, link) {
-		list_del(&range->link);
-		xen_scratch_teardown(pool, range);
-		mutex_lock(&pool->lock);
-		pool->nr_tearing_down--;
-		pool->teardowns_done++;
-		wake_up_all(&pool->teardown_wq);
-		mutex_unlock(&pool->lock);
-	}
-	return n;
+	return xen_scratch_give_back(pool, min_idle, 0);
 }
 
 /**
@@ -713,9 +767,10 @@ int xen_scratch_pool_init(struct xen_scratch_pool *pool)
 
 	mutex_init(&pool->lock);
 	mt_init(&pool->by_page);
-	init_waitqueue_head(&pool->teardown_wq);
+	init_waitqueue_head(&pool->room_wq);
 	pool->nr_tearing_down = 0;
-	pool->teardowns_done = 0;
+	pool->room_events = 0;
+	pool->fill_seq = 0;
 	INIT_LIST_HEAD(&pool->ranges);
 	INIT_LIST_HEAD(&pool->blocked);
 	memset(&pool->stats, 0, sizeof(pool->stats));

@@ -383,6 +383,67 @@ static void scratch_test_exhausted(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES, pages), 0);
 }
 
+/*
+ * A call that fails once it has filled ranges (privcmd asking for more
+ * than the space holds) gives back what it filled: nothing of it was
+ * handed out, and no free will come to start a reclaim.  A range that
+ * was idle before the call is the hysteresis's to keep.
+ */
+static void scratch_test_failed_alloc_gives_back(struct kunit *test)
+{
+	static const struct range two[] = { { A(4), A(6) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+
+	pool = make_pool(test, make_space(test, two, 1), 4 * G_PAGES);
+	pages = kunit_kcalloc(test, 3 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, 3 * G_PAGES, pages),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).fills, 2UL);
+	KUNIT_EXPECT_EQ_MSG(test, stats_of(pool).ranges, 1UL,
+			    "the failed call left the range it filled");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->fb.mapped), 1);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, G_PAGES);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 0UL);
+}
+
+/*
+ * What is free in iomem_resource need not be unused (x86's PCI hole): a
+ * range taken from it, as fallback or as the target itself, starts at or
+ * above the pool's floor for such space, while Xen's own unused space
+ * may lie below it.
+ */
+static void scratch_test_unvouched_floor(struct kunit *test)
+{
+	static const struct range one[] = { { A(2), A(3) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+
+	pages = kunit_kcalloc(test, G_PAGES + 1, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	ctx->pool.fallback = &ctx->iomem;
+	ctx->pool.unvouched_min_addr = A(16);
+	pool = make_pool(test, make_space(test, one, 1), 2 * G_PAGES);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_EQ(test, range->res.start, A(2));
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages + G_PAGES), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_PTR_EQ(test, range->res.parent, &ctx->iomem);
+	KUNIT_EXPECT_EQ_MSG(test, range->res.start, A(16),
+			    "a range from iomem started at %#llx, below the floor",
+			    (unsigned long long)range->res.start);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES + 1, pages), 0);
+}
+
 /* Xen unused space first; iomem only once it is exhausted, if allowed. */
 static void scratch_test_fallback_order(struct kunit *test)
 {
@@ -604,6 +665,48 @@ static void scratch_test_late_window(struct kunit *test)
 	destroy_pool_and_devices(test, window, window->parent ? 1 : 0);
 }
 
+/*
+ * A late window that crosses the end of the unused region (firmware's
+ * 64-bit window reaching past what Xen's map left free): it must still be
+ * insertable, and no fill may take the sections it covers.
+ */
+static void scratch_test_late_window_across(struct kunit *test)
+{
+	static const struct range regions[] = { { A(4), A(10) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct resource *window = &ctx->busy[0];
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, 5 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
+
+	*window = (struct resource) {
+		.name = "PCI Bus 0000:00", .start = A(8), .end = A(12) - 1,
+		.flags = IORESOURCE_MEM,
+	};
+	KUNIT_ASSERT_EQ_MSG(test, insert_resource(&ctx->iomem, window), 0,
+			    "a window across the region's end could not be inserted");
+
+	/* A(5) to A(7) are left; A(8) and A(9) are the window's. */
+	for (i = 1; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES,
+							pages + i * G_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages + 4 * G_PAGES),
+			-ENOMEM);
+	list_for_each_entry(range, &pool->ranges, link)
+		KUNIT_EXPECT_TRUE_MSG(test, range->res.end < A(8) ||
+				      range->res.start >= A(12),
+				      "range %pR inside the window %pR",
+				      &range->res, window);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 4 * G_PAGES, pages), 0);
+	destroy_pool_and_devices(test, window, 1);
+}
+
 /* Which resource the space vouches for, in scratch_test_shown_within(). */
 static const struct resource *scratch_test_record;
 
@@ -729,6 +832,43 @@ static void scratch_test_wide_conflict(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, stats_of(pool).conflicts, 1UL,
 			    "the window was blocked a granule at a time");
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+	destroy_pool_and_devices(test, ctx->busy, 1);
+}
+
+/*
+ * The same, for a window that appears around a range the pool already
+ * holds (a PVH guest's grant frames, taken at core_initcall, when ACPI
+ * inserts the host bridge later): the range is in the way of blocking the
+ * whole window in the space, but what is free beside it is still blocked
+ * in one go, not a granule per try with the pool's mutex held.
+ */
+static void scratch_test_window_around_range(struct kunit *test)
+{
+	static const struct range regions[] = { { A(4), A(12) - 1 } };
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page **pages;
+
+	pages = kunit_kcalloc(test, 2 * G_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
+
+	*ctx->busy = (struct resource) {
+		.name = "PCI Bus 0000:00", .start = A(4), .end = A(10) - 1,
+		.flags = IORESOURCE_MEM,
+	};
+	KUNIT_ASSERT_EQ(test, insert_resource(&ctx->iomem, ctx->busy), 0);
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages + G_PAGES), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_EQ_MSG(test, range->res.start, A(10),
+			    "a fill inside the window took %#llx",
+			    (unsigned long long)range->res.start);
+	KUNIT_EXPECT_EQ_MSG(test, stats_of(pool).conflicts, 1UL,
+			    "the window was blocked a granule at a time");
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2 * G_PAGES, pages), 0);
 	destroy_pool_and_devices(test, ctx->busy, 1);
 }
 
@@ -1050,6 +1190,34 @@ static void scratch_test_bad_input(struct kunit *test)
 }
 
 /*
+ * A page freed again after its range went back: the struct pages it
+ * points into are gone (the fake backing kfree()s them, as memunmap_pages()
+ * frees the vmemmap), so the pool must refuse it without reading it.  This
+ * is why a page is looked up by its address and not through its pgmap:
+ * under KASAN, reading the page here is a use-after-free report.
+ */
+static void scratch_test_free_after_giveback(struct kunit *test)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_pool *pool = make_pool(test, NULL, 16);
+	struct page *pages[2];
+
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_free(pool, 2, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_scratch_reclaim(pool, 0), 1U);
+	KUNIT_ASSERT_EQ(test, atomic_read(&ctx->fb.mapped), 0);
+
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).bad_frees, 1UL);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_free, 0UL);
+
+	/* A new range may sit at the old address: its pages are its own. */
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 2, pages), 0);
+	KUNIT_EXPECT_EQ(test, stats_of(pool).pages_used, 2UL);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2, pages), 0);
+}
+
+/*
  * Sizes come from callers such as privcmd's MMAPBATCH, i.e. from user
  * space: too many pages is an error to return, not a kernel bug to warn
  * about (this case must leave no WARN in the log: it is not exempted in
@@ -1166,7 +1334,7 @@ static void scratch_test_concurrent(struct kunit *test)
 static bool teardown_waiter(struct xen_scratch_pool *pool)
 {
 	/* Unordered (no barrier): the cases only poll it until it holds. */
-	return waitqueue_active(&pool->teardown_wq);
+	return waitqueue_active(&pool->room_wq);
 }
 
 struct giveback {
@@ -1318,7 +1486,8 @@ static void scratch_test_giveback_tight(struct kunit *test)
 
 /*
  * While an allocation waits for a give-back, a free may make the room
- * instead: the allocation must then take it and succeed, whatever woke it.
+ * instead: the allocation must then take it and succeed at once, not
+ * sleep until the give-back (memunmap_pages(), RCU grace periods) ends.
  */
 static void scratch_test_giveback_wait_then_free(struct kunit *test)
 {
@@ -1327,6 +1496,7 @@ static void scratch_test_giveback_wait_then_free(struct kunit *test)
 	struct xen_scratch_pool *pool;
 	struct giveback r, w;
 	struct task_struct *t;
+	unsigned long left;
 	struct page **held;
 	int i;
 
@@ -1347,13 +1517,19 @@ static void scratch_test_giveback_wait_then_free(struct kunit *test)
 	t = kthread_run(giveback_alloc_free, &w, "scratch-kunit/alloc");
 	for (i = 0; !IS_ERR(t) && i < 50 && !teardown_waiter(pool); i++)
 		msleep(100);
+	KUNIT_EXPECT_TRUE_MSG(test, !IS_ERR(t) && teardown_waiter(pool),
+			      "the allocation never waited for the give-back");
 	/* Room comes back by a free first, then the give-back ends. */
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 4, held), 0);
+	left = IS_ERR(t) ? 0 : wait_for_completion_timeout(&w.done, 5 * HZ);
+	KUNIT_EXPECT_NE_MSG(test, left, 0UL,
+			    "a free made room, yet the allocation slept on for the give-back");
 	ctx->fb.block_unmap = false;
 	complete(&ctx->fb.unmap_go);
 	wait_for_completion(&r.done);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	wait_for_completion(&w.done);
+	if (!left)
+		wait_for_completion(&w.done);
 	KUNIT_EXPECT_EQ_MSG(test, w.alloc_ret, 0, "woken with free pages, yet failed");
 	KUNIT_EXPECT_EQ(test, w.free_ret, 0);
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES - 4, held + 4), 0);
@@ -1400,16 +1576,20 @@ static struct kunit_case scratch_test_cases[] = {
 	KUNIT_CASE(scratch_test_takes_lowest_fit),
 	KUNIT_CASE(scratch_test_fragmented),
 	KUNIT_CASE(scratch_test_exhausted),
+	KUNIT_CASE(scratch_test_failed_alloc_gives_back),
 	KUNIT_CASE(scratch_test_fallback_order),
+	KUNIT_CASE(scratch_test_unvouched_floor),
 	KUNIT_CASE(scratch_test_shown_in_use),
 	KUNIT_CASE(scratch_test_conflict_skipped),
 	KUNIT_CASE(scratch_test_conflict_blocks_granules),
 	KUNIT_CASE(scratch_test_many_conflicts),
 	KUNIT_CASE(scratch_test_late_claim),
 	KUNIT_CASE(scratch_test_late_window),
+	KUNIT_CASE(scratch_test_late_window_across),
 	KUNIT_CASE(scratch_test_shown_within),
 	KUNIT_CASE(scratch_test_shown_within_busy),
 	KUNIT_CASE(scratch_test_wide_conflict),
+	KUNIT_CASE(scratch_test_window_around_range),
 	KUNIT_CASE(scratch_test_blocked_retried),
 	KUNIT_CASE(scratch_test_fallback_after_split),
 	KUNIT_CASE(scratch_test_pages_distinct),
@@ -1422,6 +1602,7 @@ static struct kunit_case scratch_test_cases[] = {
 	KUNIT_CASE(scratch_test_prepare_failure),
 	KUNIT_CASE(scratch_test_prepare_failure_idle),
 	KUNIT_CASE(scratch_test_bad_input),
+	KUNIT_CASE(scratch_test_free_after_giveback),
 	KUNIT_CASE(scratch_test_too_big),
 	KUNIT_CASE(scratch_test_bad_pool),
 	KUNIT_CASE(scratch_test_concurrent),

@@ -301,12 +301,23 @@ static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
 
 	pool->min_addr = mhp.start;
 	pool->max_addr = mhp.end;
+	/*
+	 * x86: below 4 GiB chipsets decode MMIO that neither the memory map
+	 * nor ACPI describes, and the PCI hole is there: free in
+	 * iomem_resource does not mean unused.  Xen's own unused space may
+	 * still lie lower (a PVH dom0's unusable RAM).
+	 */
+	if (IS_ENABLED(CONFIG_X86))
+		pool->unvouched_min_addr = SZ_4G;
 #ifdef CONFIG_XEN_HAVE_PVMMU
 	/* A pfn the P2M cannot describe cannot be grant mapped. */
 	if (xen_unpopulated_pv())
 		pool->max_addr = min_t(u64, pool->max_addr,
 				       PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
 #endif
+	/* Only iomem_resource offered, and nothing of it may be used. */
+	if (!pool->space && pool->unvouched_min_addr >= pool->max_addr)
+		return -ENOSPC;
 	return pool->max_addr > pool->min_addr ? 0 : -ENOSPC;
 }
 
@@ -341,9 +352,15 @@ static void __init xen_unpopulated_setup(void)
 			ret);
 		xen_unpopulated_source_set(XEN_UNPOPULATED_BALLOON);
 	} else {
+		resource_size_t floor = max(pool->min_addr,
+					    pool->unvouched_min_addr);
+
 		pr_info("ranges come from %s%s, below %pa\n", res->name,
 			pool->fallback ? ", then iomem_resource" : "",
 			&pool->max_addr);
+		if (!pool->space || pool->fallback)
+			pr_info("ranges from iomem_resource start at or above %pa\n",
+				&floor);
 		xen_unpopulated_source_set(XEN_UNPOPULATED_POOL);
 	}
 }

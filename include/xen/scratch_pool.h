@@ -66,7 +66,8 @@ struct xen_scratch_backing {
  * @fill_failures: attempts to take a range that failed
  * @conflicts:     spans blocked because something else sat there
  * @returns:       ranges given back
- * @returns_refused: idle ranges kept because a page was still referenced
+ * @returns_refused: give-backs of an idle range refused because a page was
+ *                 still referenced (each reclaim counts it again)
  * @fallbacks:     ranges taken from the fallback resource
  * @bad_frees:     frees of pages the pool had not handed out
  */
@@ -94,6 +95,10 @@ struct xen_scratch_stats {
  * @space:        the unused space @target is the root of, listed by
  *                xen_scratch_show(); may be NULL
  * @min_addr:     lowest address a range may start at
+ * @unvouched_min_addr: lowest address a range may start at when taken
+ *                from a resource other than @space's (iomem_resource as
+ *                target or fallback), where what is free need not be
+ *                unused; 0 for @min_addr
  * @max_addr:     highest address a range may end at
  * @granule:      ranges are multiples of this size and aligned to it
  *                (a memory section: the unit memremap_pages() maps)
@@ -106,8 +111,9 @@ struct xen_scratch_stats {
  * @blocked:      granules found in use by others, retried once the
  *                target has no other room
  * @nr_tearing_down: ranges taken off @ranges and not yet torn down
- * @teardowns_done: ranges torn down so far
- * @teardown_wq:  woken whenever a teardown ends
+ * @room_events:  teardowns ended and frees made so far: room that came back
+ * @room_wq:      woken with each of them
+ * @fill_seq:     ranges filled so far, numbering each
  * @stats:        counters, see struct xen_scratch_stats
  *
  * The fields above @lock are set before xen_scratch_pool_init().
@@ -118,6 +124,7 @@ struct xen_scratch_pool {
 	struct resource *shown_in;
 	const struct xen_unused_space *space;
 	resource_size_t min_addr;
+	resource_size_t unvouched_min_addr;
 	resource_size_t max_addr;
 	resource_size_t granule;
 	unsigned long max_request;
@@ -129,8 +136,9 @@ struct xen_scratch_pool {
 	struct maple_tree by_page;
 	struct list_head blocked;
 	unsigned int nr_tearing_down;
-	unsigned long teardowns_done;
-	wait_queue_head_t teardown_wq;
+	unsigned long room_events;
+	wait_queue_head_t room_wq;
+	unsigned long fill_seq;
 	struct xen_scratch_stats stats;
 };
 
@@ -146,6 +154,7 @@ struct xen_scratch_pool {
  * @nr_free:      of those, free
  * @hint:         where to look for the next free page
  * @idle_since:   jiffies when the last page came back
+ * @fill_seq:     its number among the pool's fills, from 1
  * @in_use:       a bit per page, set while it is handed out
  */
 struct xen_scratch_range {
@@ -158,6 +167,7 @@ struct xen_scratch_range {
 	unsigned long nr_free;
 	unsigned long hint;
 	unsigned long idle_since;
+	unsigned long fill_seq;
 	unsigned long in_use[];
 };
 

@@ -194,11 +194,20 @@ static int __init xen_unused_unusable(struct xen_unused_gaps *g)
 
 		if (e->type != E820_TYPE_UNUSABLE || !e->size || e->addr > limit)
 			continue;
-		xen_unused_add(g, e->addr, min(end, limit));
+		/*
+		 * Only an entry whose own record is found: a range is shown
+		 * inside that record, and any other resource there blocks it.
+		 */
 		rec = lookup_resource(&iomem_resource, e->addr);
-		if (rec && rec->end == end && (rec->flags & IORESOURCE_BUSY) &&
-		    xen_unusable_nr < ARRAY_SIZE(xen_unusable_records))
-			xen_unusable_records[xen_unusable_nr++] = rec;
+		if (!rec || rec->end != end || !(rec->flags & IORESOURCE_BUSY)) {
+			pr_info("no record of unusable RAM %#llx-%#llx in iomem_resource: not used\n",
+				e->addr, end);
+			continue;
+		}
+		if (xen_unusable_nr == ARRAY_SIZE(xen_unusable_records))
+			break;
+		xen_unusable_records[xen_unusable_nr++] = rec;
+		xen_unused_add(g, e->addr, min(end, limit));
 	}
 	return 0;
 }

@@ -255,6 +255,7 @@ WARN_SITE = re.compile(r"WARNING: CPU: \d+ PID: \d+ at (\S+):\d+ ")
 # theirs only with one of them in its call trace.
 KUNIT_BAD_INPUT_CASE = re.compile(
     r"\b(p2m_test_bad_input|scratch_test_bad_input|scratch_test_bad_pool|"
+    r"scratch_test_free_after_giveback|"
     r"p2m_kunit_refused_allocates_nothing)\+0x")
 
 
