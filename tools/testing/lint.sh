@@ -44,6 +44,11 @@ for p in patches/linux/*.patch; do
 done
 result checkpatch-patches $n "checkpatch --strict: $n of $(ls patches/linux/*.patch | wc -l) patches with findings"
 
+# A hunk shorter than its lines is applied without a word, less its tail.
+n=$(python3 "$XENMM_TOP/tools/testing/build/patch-hunks.py" patches/linux/*.patch \
+	xen/patches/*.patch 2>&1 | tee "$XENMM_LOGS/lint-hunks.log" | wc -l)
+result patch-hunks $n "hunk line counts: $n hunks of patches/linux and xen/patches wrong"
+
 "$src/scripts/kernel-doc" -none $sources $modsrc >"$XENMM_LOGS/lint-kdoc.log" 2>&1
 n=$(grep -c -i "warning\|error" "$XENMM_LOGS/lint-kdoc.log")
 result kernel-doc $n "kernel-doc -none: $n warnings"
