@@ -328,7 +328,7 @@ static int xen_scratch_fill_one(struct xen_scratch_pool *pool,
 
 	range->nr_free = nr_pages;
 	range->idle_since = jiffies;
-	range->fill_seq = ++pool->fill_seq;
+	range->filler = pool->filler;
 	list_add_tail(&range->link, &pool->ranges);
 	pool->stats.pages_free += nr_pages;
 	pool->stats.fills++;
@@ -493,23 +493,16 @@ undo:
 	return ret;
 }
 
-/* Tear down a range taken off the pool's lists; no lock needed. */
-static void xen_scratch_teardown(struct xen_scratch_pool *pool,
-				 struct xen_scratch_range *range)
-{
-	pool->backing->unmap(pool, range);
-	xen_scratch_unclaim(range);
-	kvfree(range);
-}
-
 /*
- * Give back the ranges idle for @min_idle jiffies and filled after fill
- * number @after (0: any), whose pages nothing else refers to; see
- * xen_scratch_reclaim().
+ * Give back the ranges idle for @min_idle jiffies, whose pages nothing
+ * else refers to, and, if @filler is not 0, that the allocation numbered
+ * @filler filled; see xen_scratch_reclaim().  Only the unmap runs without
+ * the mutex: the resources are released under it, as the space's tree is
+ * walked under it (xen_scratch_free_around()).
  */
 static unsigned int xen_scratch_give_back(struct xen_scratch_pool *pool,
 					  unsigned long min_idle,
-					  unsigned long after)
+					  unsigned long filler)
 {
 	struct xen_scratch_range *range, *next;
 	LIST_HEAD(going);
@@ -517,7 +510,8 @@ static unsigned int xen_scratch_give_back(struct xen_scratch_pool *pool,
 
 	mutex_lock(&pool->lock);
 	list_for_each_entry_safe(range, next, &pool->ranges, link) {
-		if (!xen_scratch_range_idle(range) || range->fill_seq <= after ||
+		if (!xen_scratch_range_idle(range) ||
+		    (filler && range->filler != filler) ||
 		    time_before(jiffies, range->idle_since + min_idle))
 			continue;
 		if (pool->backing->busy && pool->backing->busy(pool, range)) {
@@ -535,12 +529,14 @@ static unsigned int xen_scratch_give_back(struct xen_scratch_pool *pool,
 
 	list_for_each_entry_safe(range, next, &going, link) {
 		list_del(&range->link);
-		xen_scratch_teardown(pool, range);
+		pool->backing->unmap(pool, range);
 		mutex_lock(&pool->lock);
+		xen_scratch_unclaim(range);
 		pool->nr_tearing_down--;
 		pool->room_events++;
 		wake_up_all(&pool->room_wq);
 		mutex_unlock(&pool->lock);
+		kvfree(range);
 	}
 	return n;
 }
@@ -562,7 +558,7 @@ static unsigned int xen_scratch_give_back(struct xen_scratch_pool *pool,
 int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		      struct page **pages)
 {
-	unsigned long seq;
+	unsigned long filler;
 	long got, more;
 	int ret = 0;
 
@@ -572,8 +568,10 @@ int xen_scratch_alloc(struct xen_scratch_pool *pool, unsigned int nr_pages,
 		return -E2BIG;
 
 	mutex_lock(&pool->lock);
-	seq = pool->fill_seq;
+	/* Number this call, for the ranges it fills (never 0). */
+	filler = ++pool->nr_allocs ?: ++pool->nr_allocs;
 	while (pool->stats.pages_free < nr_pages) {
+		pool->filler = filler;
 		ret = xen_scratch_fill(pool, nr_pages);
 		if (ret != -EAGAIN)
 			break;
@@ -605,7 +603,7 @@ out:
 	mutex_unlock(&pool->lock);
 	/* Nothing else would give back what this call filled for nothing. */
 	if (ret)
-		xen_scratch_give_back(pool, 0, seq);
+		xen_scratch_give_back(pool, 0, filler);
 	return ret;
 }
 
@@ -770,7 +768,8 @@ int xen_scratch_pool_init(struct xen_scratch_pool *pool)
 	init_waitqueue_head(&pool->room_wq);
 	pool->nr_tearing_down = 0;
 	pool->room_events = 0;
-	pool->fill_seq = 0;
+	pool->nr_allocs = 0;
+	pool->filler = 0;
 	INIT_LIST_HEAD(&pool->ranges);
 	INIT_LIST_HEAD(&pool->blocked);
 	memset(&pool->stats, 0, sizeof(pool->stats));

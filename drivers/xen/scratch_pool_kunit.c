@@ -444,6 +444,24 @@ static void scratch_test_unvouched_floor(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, G_PAGES + 1, pages), 0);
 }
 
+/* The same floor with iomem itself the target: no space vouched for. */
+static void scratch_test_unvouched_floor_target(struct kunit *test)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct xen_scratch_range *range;
+	struct xen_scratch_pool *pool;
+	struct page *pages[1];
+
+	ctx->pool.unvouched_min_addr = A(16);
+	pool = make_pool(test, NULL, 1);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, 1, pages), 0);
+	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
+	KUNIT_EXPECT_EQ_MSG(test, range->res.start, A(16),
+			    "a range from iomem started at %#llx, below the floor",
+			    (unsigned long long)range->res.start);
+	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 1, pages), 0);
+}
+
 /* Xen unused space first; iomem only once it is exhausted, if allowed. */
 static void scratch_test_fallback_order(struct kunit *test)
 {
@@ -630,6 +648,38 @@ static void scratch_test_late_claim(struct kunit *test)
 }
 
 /*
+ * A pool over the one region [A(@first), A(@end)) holding one range at
+ * A(@first), with @pages room for @nr_pages; then a host-bridge window
+ * [A(@w_first), A(@w_end)) inserted in the fake iomem (into ctx->busy[0]),
+ * as ACPI inserts one after a PVH guest's grant frames took their pages.
+ */
+static struct xen_scratch_pool *pool_then_window(struct kunit *test,
+						 unsigned int first,
+						 unsigned int end,
+						 unsigned int w_first,
+						 unsigned int w_end,
+						 unsigned long nr_pages,
+						 struct page ***pages)
+{
+	struct scratch_ctx *ctx = test->priv;
+	struct range region = { A(first), A(end) - 1 };
+	struct xen_scratch_pool *pool;
+
+	*pages = kunit_kcalloc(test, nr_pages, sizeof(**pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *pages);
+	pool = make_pool(test, make_space(test, &region, 1), 4 * G_PAGES);
+	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, *pages), 0);
+
+	ctx->busy[0] = (struct resource) {
+		.name = "PCI Bus 0000:00", .start = A(w_first),
+		.end = A(w_end) - 1, .flags = IORESOURCE_MEM,
+	};
+	KUNIT_ASSERT_EQ_MSG(test, insert_resource(&ctx->iomem, &ctx->busy[0]), 0,
+			    "the window could not be inserted beside the range in use");
+	return pool;
+}
+
+/*
  * A host-bridge window inserted after the first fill (ACPI adds them at
  * subsys_initcall, after a PVH guest's grant frames took their pages) is
  * never used by a later fill, though the unused space was chosen without
@@ -637,32 +687,19 @@ static void scratch_test_late_claim(struct kunit *test)
  */
 static void scratch_test_late_window(struct kunit *test)
 {
-	static const struct range regions[] = { { A(4), A(10) - 1 } };
 	struct scratch_ctx *ctx = test->priv;
-	struct resource *window = &ctx->busy[0];
 	struct xen_scratch_range *range;
 	struct xen_scratch_pool *pool;
 	struct page **pages;
 
-	pages = kunit_kcalloc(test, 2 * G_PAGES, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pages);
-	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
-	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
-
-	*window = (struct resource) {
-		.name = "PCI Bus 0000:00", .start = A(5), .end = A(8) - 1,
-		.flags = IORESOURCE_MEM,
-	};
-	KUNIT_EXPECT_EQ_MSG(test, insert_resource(&ctx->iomem, window), 0,
-			    "the window could not be inserted beside the range in use");
-
+	pool = pool_then_window(test, 4, 10, 5, 8, 2 * G_PAGES, &pages);
 	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages + G_PAGES), 0);
 	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
 	KUNIT_EXPECT_EQ_MSG(test, range->res.start, A(8),
 			    "a fill after the window took %#llx",
 			    (unsigned long long)range->res.start);
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 2 * G_PAGES, pages), 0);
-	destroy_pool_and_devices(test, window, window->parent ? 1 : 0);
+	destroy_pool_and_devices(test, ctx->busy, 1);
 }
 
 /*
@@ -672,26 +709,13 @@ static void scratch_test_late_window(struct kunit *test)
  */
 static void scratch_test_late_window_across(struct kunit *test)
 {
-	static const struct range regions[] = { { A(4), A(10) - 1 } };
 	struct scratch_ctx *ctx = test->priv;
-	struct resource *window = &ctx->busy[0];
 	struct xen_scratch_range *range;
 	struct xen_scratch_pool *pool;
 	struct page **pages;
 	unsigned int i;
 
-	pages = kunit_kcalloc(test, 5 * G_PAGES, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pages);
-	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
-	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
-
-	*window = (struct resource) {
-		.name = "PCI Bus 0000:00", .start = A(8), .end = A(12) - 1,
-		.flags = IORESOURCE_MEM,
-	};
-	KUNIT_ASSERT_EQ_MSG(test, insert_resource(&ctx->iomem, window), 0,
-			    "a window across the region's end could not be inserted");
-
+	pool = pool_then_window(test, 4, 10, 8, 12, 5 * G_PAGES, &pages);
 	/* A(5) to A(7) are left; A(8) and A(9) are the window's. */
 	for (i = 1; i < 4; i++)
 		KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES,
@@ -702,9 +726,9 @@ static void scratch_test_late_window_across(struct kunit *test)
 		KUNIT_EXPECT_TRUE_MSG(test, range->res.end < A(8) ||
 				      range->res.start >= A(12),
 				      "range %pR inside the window %pR",
-				      &range->res, window);
+				      &range->res, &ctx->busy[0]);
 	KUNIT_EXPECT_EQ(test, xen_scratch_free(pool, 4 * G_PAGES, pages), 0);
-	destroy_pool_and_devices(test, window, 1);
+	destroy_pool_and_devices(test, ctx->busy, 1);
 }
 
 /* Which resource the space vouches for, in scratch_test_shown_within(). */
@@ -844,23 +868,12 @@ static void scratch_test_wide_conflict(struct kunit *test)
  */
 static void scratch_test_window_around_range(struct kunit *test)
 {
-	static const struct range regions[] = { { A(4), A(12) - 1 } };
 	struct scratch_ctx *ctx = test->priv;
 	struct xen_scratch_range *range;
 	struct xen_scratch_pool *pool;
 	struct page **pages;
 
-	pages = kunit_kcalloc(test, 2 * G_PAGES, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pages);
-	pool = make_pool(test, make_space(test, regions, 1), 4 * G_PAGES);
-	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages), 0);
-
-	*ctx->busy = (struct resource) {
-		.name = "PCI Bus 0000:00", .start = A(4), .end = A(10) - 1,
-		.flags = IORESOURCE_MEM,
-	};
-	KUNIT_ASSERT_EQ(test, insert_resource(&ctx->iomem, ctx->busy), 0);
-
+	pool = pool_then_window(test, 4, 12, 4, 10, 2 * G_PAGES, &pages);
 	KUNIT_ASSERT_EQ(test, xen_scratch_alloc(pool, G_PAGES, pages + G_PAGES), 0);
 	range = list_last_entry(&pool->ranges, struct xen_scratch_range, link);
 	KUNIT_EXPECT_EQ_MSG(test, range->res.start, A(10),
@@ -1579,6 +1592,7 @@ static struct kunit_case scratch_test_cases[] = {
 	KUNIT_CASE(scratch_test_failed_alloc_gives_back),
 	KUNIT_CASE(scratch_test_fallback_order),
 	KUNIT_CASE(scratch_test_unvouched_floor),
+	KUNIT_CASE(scratch_test_unvouched_floor_target),
 	KUNIT_CASE(scratch_test_shown_in_use),
 	KUNIT_CASE(scratch_test_conflict_skipped),
 	KUNIT_CASE(scratch_test_conflict_blocks_granules),

@@ -295,6 +295,15 @@ static bool xen_unpopulated_use_pool(void)
 	return src == XEN_UNPOPULATED_POOL;
 }
 
+/* Whether a range may be taken from iomem_resource at all. */
+static bool __init xen_unpopulated_iomem_room(const struct xen_scratch_pool *pool)
+{
+	resource_size_t floor = max(pool->min_addr, pool->unvouched_min_addr);
+
+	return floor < pool->max_addr &&
+	       pool->max_addr - floor + 1 >= pool->granule;
+}
+
 static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
 {
 	struct range mhp = mhp_get_pluggable_range(true);
@@ -315,10 +324,12 @@ static int __init xen_unpopulated_limits(struct xen_scratch_pool *pool)
 		pool->max_addr = min_t(u64, pool->max_addr,
 				       PFN_PHYS(xen_p2m_tree.max_pfn) - 1);
 #endif
-	/* Only iomem_resource offered, and nothing of it may be used. */
-	if (!pool->space && pool->unvouched_min_addr >= pool->max_addr)
+	if (pool->max_addr <= pool->min_addr)
 		return -ENOSPC;
-	return pool->max_addr > pool->min_addr ? 0 : -ENOSPC;
+	/* Only iomem_resource offered, and not a section of it may be used. */
+	if (!pool->space && !xen_unpopulated_iomem_room(pool))
+		return -ENOSPC;
+	return 0;
 }
 
 /* Choose where pages come from; see the top of this file. */
@@ -358,7 +369,8 @@ static void __init xen_unpopulated_setup(void)
 		pr_info("ranges come from %s%s, below %pa\n", res->name,
 			pool->fallback ? ", then iomem_resource" : "",
 			&pool->max_addr);
-		if (!pool->space || pool->fallback)
+		if ((!pool->space || pool->fallback) &&
+		    xen_unpopulated_iomem_room(pool))
 			pr_info("ranges from iomem_resource start at or above %pa\n",
 				&floor);
 		xen_unpopulated_source_set(XEN_UNPOPULATED_POOL);

@@ -113,7 +113,8 @@ struct xen_scratch_stats {
  * @nr_tearing_down: ranges taken off @ranges and not yet torn down
  * @room_events:  teardowns ended and frees made so far: room that came back
  * @room_wq:      woken with each of them
- * @fill_seq:     ranges filled so far, numbering each
+ * @nr_allocs:    allocations so far, numbering each
+ * @filler:       the number of the allocation filling ranges now
  * @stats:        counters, see struct xen_scratch_stats
  *
  * The fields above @lock are set before xen_scratch_pool_init().
@@ -138,7 +139,8 @@ struct xen_scratch_pool {
 	unsigned int nr_tearing_down;
 	unsigned long room_events;
 	wait_queue_head_t room_wq;
-	unsigned long fill_seq;
+	unsigned long nr_allocs;
+	unsigned long filler;
 	struct xen_scratch_stats stats;
 };
 
@@ -154,7 +156,7 @@ struct xen_scratch_pool {
  * @nr_free:      of those, free
  * @hint:         where to look for the next free page
  * @idle_since:   jiffies when the last page came back
- * @fill_seq:     its number among the pool's fills, from 1
+ * @filler:       the number of the allocation that filled it
  * @in_use:       a bit per page, set while it is handed out
  */
 struct xen_scratch_range {
@@ -167,7 +169,7 @@ struct xen_scratch_range {
 	unsigned long nr_free;
 	unsigned long hint;
 	unsigned long idle_since;
-	unsigned long fill_seq;
+	unsigned long filler;
 	unsigned long in_use[];
 };
 

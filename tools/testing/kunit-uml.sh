@@ -37,5 +37,5 @@ if grep -q "BUG: KASAN: " "$raw" 2>/dev/null; then
 elif [ -s "$raw" ]; then
 	echo "[PASSED] kasan-reports"
 fi
-[ $rc -eq 0 ] || { tail -n 30 "$log" >&2; echo "kunit.py failed (rc $rc), log: $log" >&2; }
+[ $rc -eq 0 ] || { tail -n 30 "$log" >&2; echo "KUnit on UML failed (rc $rc), log: $log, kernel output: $raw" >&2; }
 exit $rc

@@ -204,8 +204,11 @@ static int __init xen_unused_unusable(struct xen_unused_gaps *g)
 				e->addr, end);
 			continue;
 		}
-		if (xen_unusable_nr == ARRAY_SIZE(xen_unusable_records))
+		if (xen_unusable_nr == ARRAY_SIZE(xen_unusable_records)) {
+			pr_info("more than %u unusable RAM ranges, %#llx-%#llx and above not used\n",
+				xen_unusable_nr, e->addr, end);
 			break;
+		}
 		xen_unusable_records[xen_unusable_nr++] = rec;
 		xen_unused_add(g, e->addr, min(end, limit));
 	}
