@@ -1234,7 +1234,7 @@ static void scratch_test_free_after_giveback(struct kunit *test)
  * Sizes come from callers such as privcmd's MMAPBATCH, i.e. from user
  * space: too many pages is an error to return, not a kernel bug to warn
  * about (this case must leave no WARN in the log: it is not exempted in
- * tools/testing/boot/checks.py).
+ * tools/testing/boot/checks_guest.py).
  */
 static void scratch_test_too_big(struct kunit *test)
 {

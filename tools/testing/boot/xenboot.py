@@ -223,7 +223,7 @@ def qemu_cmdline_arm64(layout, xen, kernel, initrd, xen_extra, linux_extra):
 # initramfs zero-padded to PC3NODE_INITRD_MIB.  Xen puts its own image
 # at the top of RAM and the boot modules just below it, so the in-place
 # initrd then covers all of node 1, which gives the boot allocator
-# nothing: the Xen series' reproducer (tools/testing/boot/checks.py,
+# nothing: the Xen series' reproducer (tools/testing/boot/checks_xen.py,
 # check_xen_node_heaps()).  Trailing zeros are skipped by the kernel's
 # initramfs unpacker.
 PC3NODE_MID_MIB = 48
@@ -248,7 +248,7 @@ def pc3node_numa(layout):
 # 4 GiB.  Xen gives dom0 its pfns from 0 in order: the kernel image, the
 # start info and page tables, then the P2M list and the initrd, so the
 # last two fall into the machine map's hole, which setup.c must move them
-# out of before it remaps the hole (check_p2m_list_moved() in checks.py).
+# out of before it remaps the hole (check_p2m_list_moved() in checks_p2m.py).
 PCLOW_SLACK = 1 << 20
 
 

@@ -8,7 +8,7 @@
 # writing all along); last maps the domU's second grants, holds them while
 # destroying the domU, and shows the provider's counters after.
 # The domU's console follows, each line prefixed "domu| ".
-# tools/testing/boot/checks.py checks both sides (domain_side, domu_side).
+# tools/testing/boot/checks_domu.py checks both sides (domain_side, domu_side).
 
 XL=/usr/lib/xen-4.17/bin/xl
 DOMU_NAME=xenmm-domu

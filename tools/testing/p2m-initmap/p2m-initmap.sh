@@ -3,7 +3,7 @@
 # test initramfs's /init from /etc/xenmm.d/ on an x86 PV guest: does the
 # kernel still map the area Xen mapped its list in
 # (XEN_ELFNOTE_INIT_P2M)?  p2m_initmap_test.ko walks the kernel's page
-# tables there; checks.py reads its "xenmm-p2m-initmap:" lines.
+# tables there; checks_p2m.py reads its "xenmm-p2m-initmap:" lines.
 
 p2m_initmap_test()
 {

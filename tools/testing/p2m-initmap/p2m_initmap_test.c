@@ -11,7 +11,7 @@
  * This module looks every page of the list's range up in the kernel's
  * page tables and reports how much is still mapped, and whether page
  * tables are left anywhere in the slot, as "xenmm-p2m-initmap:" lines that
- * tools/testing/boot/checks.py reads.  Loading always fails (-EAGAIN):
+ * tools/testing/boot/checks_p2m.py reads.  Loading always fails (-EAGAIN):
  * the module has done its job once it has printed.
  */
 

@@ -3,7 +3,7 @@
 # (Documentation/xen/p2m.rst, "Machine RAM dom0 does not own"), sourced by
 # the test initramfs's /init from /etc/xenmm.d/ in a PV dom0:
 # p2m_notowned_test.ko looks such a pfn up, ioremap()s it and reads it;
-# checks.py reads its "xenmm-p2m-notowned:" lines, and the clean-log check
+# checks_p2m.py reads its "xenmm-p2m-notowned:" lines, and the clean-log check
 # the warning a failed page-table hypercall would print.
 
 p2m_notowned_test()

@@ -10,7 +10,7 @@
  * refuses with a failed mmu_update and the kernel's multicall warning; our
  * P2M answers missing, so the mapping is not present and a read faults
  * inside dom0.  The results are "xenmm-p2m-notowned:" lines that
- * tools/testing/boot/checks.py reads; its clean-log check sees any warning.
+ * tools/testing/boot/checks_p2m.py reads; its clean-log check sees any warning.
  */
 
 #define pr_fmt(fmt) "xenmm-p2m-notowned: " fmt

@@ -19,7 +19,7 @@
 # "running"); the last such sample ends the window that counts fills and
 # give-backs under load.  Then everything must be back where it started.
 # Prints "key: value"
-# lines; tools/testing/boot/checks.py (check_stress) decides.
+# lines; tools/testing/boot/stress_checks.py (check_stress) decides.
 
 STRESS_SECONDS=30
 STRESS_GNT_LOOPS=2

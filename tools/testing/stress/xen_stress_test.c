@@ -29,7 +29,7 @@
  *   balloon, grant maps) are not judged.
 
  * Reading /sys/kernel/debug/xen_stress_test/result waits for the end and
- * prints "key: value" lines; tools/testing/boot/checks.py checks them.
+ * prints "key: value" lines; tools/testing/boot/stress_checks.py checks them.
  */
 
 #include <linux/completion.h>

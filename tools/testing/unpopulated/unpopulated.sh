@@ -3,7 +3,7 @@
 # from /etc/xenmm.d/.  Takes 1, 64 and 1024 unpopulated pages through
 # xen_unpopulated_test.ko and prints, for each, what the module saw and
 # the Xen lines of /proc/iomem while they were held; then waits for the
-# provider to give its ranges back.  tools/testing/boot/checks.py checks it.
+# provider to give its ranges back.  tools/testing/boot/checks_unpop.py checks it.
 
 UNPOP_STATS=/sys/kernel/debug/xen/unpopulated
 UNPOP_HOLD=/sys/kernel/debug/xen_unpopulated_test/hold

@@ -2,7 +2,7 @@
 # Boot test of our Xen series, sourced by the test initramfs's /init from
 # /etc/xenmm.d/: with "xenmm.initrd_free retain_initrd" on the command line
 # (boottest.py --series on x86), a PV dom0 gives its initrd's pages back to
-# Xen and repopulates them (xen_initrd_free_test.ko).  checks.py reads the
+# Xen and repopulates them (xen_initrd_free_test.ko).  checks_xen.py reads the
 # "xenmm-initrd:" lines.
 
 initrd_free_test()

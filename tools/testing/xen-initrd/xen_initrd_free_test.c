@@ -11,7 +11,7 @@
  * and then repopulate the same pfns with new frames and check that they
  * hold what is written to them.  Xen's own log shows whether freeing went
  * wrong (its debug build asserts on it); the results are printed as
- * "xenmm-initrd:" lines that tools/testing/boot/checks.py reads.
+ * "xenmm-initrd:" lines that tools/testing/boot/checks_xen.py reads.
  */
 
 #define pr_fmt(fmt) "xenmm-initrd: " fmt
