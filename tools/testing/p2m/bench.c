@@ -31,6 +31,15 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+/* Without valgrind's headers run_counts() only checks its answers. */
+#define CALLGRIND_START_INSTRUMENTATION	do { } while (0)
+#define CALLGRIND_STOP_INSTRUMENTATION	do { } while (0)
+#define CALLGRIND_ZERO_STATS		do { } while (0)
+#define CALLGRIND_DUMP_STATS_AT(name)	do { } while (0)
+#endif
 #include "harness.h"
 
 #define GIB_PFNS	(1UL << 18)
@@ -118,6 +127,59 @@ struct result {
 	double flat, linear, tree, cursor, run, walk;
 };
 
+/* The guest modelled, in each of the three schemes compared. */
+struct bench_guest {
+	unsigned long *flat;	/* every pfn's answer */
+	unsigned long *list;	/* Xen's list as handed over, adopted by @tree */
+	unsigned long *linear;	/* upstream's linear list */
+	struct harness_mem mem;
+	struct p2m_tree tree;
+};
+
+/* Build all three and check the tree answers as the flat array does. */
+static void build_guest(struct bench_guest *m)
+{
+	unsigned long i, pfn;
+
+	m->flat = small_pages(MODEL_PFNS * sizeof(long));
+	m->list = small_pages(MODEL_PFNS * sizeof(long));
+	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
+		for (pfn = e820[i].s; pfn < e820[i].e; pfn++) {
+			m->flat[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_IDENTITY(pfn);
+			m->list[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_ENTRY_INVALID;
+		}
+	harness_tree_init(&m->tree, &m->mem, MODEL_PFNS);
+	p2m_tree_adopt(&m->tree, m->list, MODEL_PFNS);
+	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
+		if (!e820[i].ram)
+			p2m_tree_set_identity(&m->tree, e820[i].s, e820[i].e);
+	for (pfn = 0; pfn < MODEL_PFNS; pfn++)
+		if (p2m_tree_lookup(&m->tree, pfn) != m->flat[pfn])
+			abort();
+	m->linear = build_linear();
+}
+
+static void destroy_guest(struct bench_guest *m)
+{
+	harness_tree_destroy(&m->tree, &m->mem);
+	munmap(m->flat, MODEL_PFNS * sizeof(long));
+	munmap(m->list, MODEL_PFNS * sizeof(long));
+}
+
+/* NR_RANDOM pfns from a fixed xorshift sequence, the same every run. */
+static unsigned long *random_pfns(void)
+{
+	unsigned long *idx = malloc(NR_RANDOM * sizeof(long)), i, r;
+
+	if (!idx)
+		abort();
+	for (i = 0, r = 88172645463325252UL; i < NR_RANDOM; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		idx[i] = r % MODEL_PFNS;
+	}
+	return idx;
+}
+
 /*
  * Zero, read through a volatile so the compiler cannot fold it: pfn ^
  * (answer & chain_mask) makes each lookup wait for the one before, as a
@@ -128,9 +190,9 @@ static volatile unsigned long chain_zero;
 
 static void bench_lookups(void)
 {
-	unsigned long *flat, *list, *idx, i, pfn, sink = 0, r;
-	struct harness_mem mem;
-	struct p2m_tree tree;
+	unsigned long *flat, *idx, *linear, i, pfn, sink = 0, r;
+	struct bench_guest m;
+	struct p2m_tree *tree = &m.tree;
 	struct p2m_tree_cursor cur;
 	struct result rnd = { 1e9, 1e9, 1e9, 1e9, 1e9, 1e9 };
 	struct result seq = { 1e9, 1e9, 1e9, 1e9, 1e9, 1e9 };
@@ -139,28 +201,10 @@ static void bench_lookups(void)
 	unsigned long run_sink = 0, flat_sink = 0;
 	double t;
 
-	flat = small_pages(MODEL_PFNS * sizeof(long));
-	list = small_pages(MODEL_PFNS * sizeof(long));
-	idx = malloc(NR_RANDOM * sizeof(long));
-	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
-		for (pfn = e820[i].s; pfn < e820[i].e; pfn++) {
-			flat[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_IDENTITY(pfn);
-			list[pfn] = e820[i].ram ? mfn_of(pfn) : P2M_ENTRY_INVALID;
-		}
-	harness_tree_init(&tree, &mem, MODEL_PFNS);
-	p2m_tree_adopt(&tree, list, MODEL_PFNS);
-	for (i = 0; i < sizeof(e820) / sizeof(e820[0]); i++)
-		if (!e820[i].ram)
-			p2m_tree_set_identity(&tree, e820[i].s, e820[i].e);
-	for (pfn = 0; pfn < MODEL_PFNS; pfn++)
-		if (p2m_tree_lookup(&tree, pfn) != flat[pfn])
-			abort();
-	unsigned long *linear = build_linear();
-
-	for (i = 0, r = 88172645463325252UL; i < NR_RANDOM; i++) {
-		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-		idx[i] = r % MODEL_PFNS;
-	}
+	build_guest(&m);
+	flat = m.flat;
+	linear = m.linear;
+	idx = random_pfns();
 
 	for (r = 0; r < ROUNDS; r++) {
 		t = now();
@@ -173,7 +217,7 @@ static void bench_lookups(void)
 		rnd.linear = min(rnd.linear, now() - t);
 		t = now();
 		for (i = 0; i < NR_RANDOM; i++)
-			sink += p2m_tree_lookup(&tree, idx[i]);
+			sink += p2m_tree_lookup(tree, idx[i]);
 		rnd.tree = min(rnd.tree, now() - t);
 		/*
 		 * The floor of any three-level lookup: the walk's three loads
@@ -182,7 +226,7 @@ static void bench_lookups(void)
 		 */
 		t = now();
 		for (i = 0; i < NR_RANDOM; i++)
-			sink += READ_ONCE(__p2m_tree_leaf(&tree, idx[i])[p2m_leaf_index(idx[i])]);
+			sink += READ_ONCE(__p2m_tree_leaf(tree, idx[i])[p2m_leaf_index(idx[i])]);
 		rnd.walk = min(rnd.walk, now() - t);
 
 		t = now();
@@ -199,7 +243,7 @@ static void bench_lookups(void)
 		dep.linear = min(dep.linear, now() - t);
 		t = now();
 		for (i = 0, v = 0; i < NR_DEPENDENT; i++) {
-			v = p2m_tree_lookup(&tree, idx[i] ^ (v & chain_mask));
+			v = p2m_tree_lookup(tree, idx[i] ^ (v & chain_mask));
 			sink += v;
 		}
 		dep.tree = min(dep.tree, now() - t);
@@ -214,14 +258,14 @@ static void bench_lookups(void)
 		seq.linear = min(seq.linear, now() - t);
 		t = now();
 		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
-			sink += p2m_tree_lookup(&tree, pfn);
+			sink += p2m_tree_lookup(tree, pfn);
 		seq.tree = min(seq.tree, now() - t);
-		p2m_tree_cursor_init(&cur, &tree);
+		p2m_tree_cursor_init(&cur, tree);
 		t = now();
 		for (pfn = 0; pfn < MODEL_PFNS; pfn++)
 			sink += p2m_tree_cursor_lookup(&cur, pfn);
 		seq.cursor = min(seq.cursor, now() - t);
-		p2m_tree_cursor_init(&cur, &tree);
+		p2m_tree_cursor_init(&cur, tree);
 		t = now();
 		for (pfn = 0; pfn < MODEL_PFNS; ) {
 			const unsigned long *e;
@@ -273,7 +317,7 @@ static void bench_lookups(void)
 		t = now();
 		runs_tree = 0;
 		for (pfn = 0; pfn < MODEL_PFNS; runs_tree++)
-			pfn = p2m_tree_next_range(&tree, pfn, MODEL_PFNS, &kind);
+			pfn = p2m_tree_next_range(tree, pfn, MODEL_PFNS, &kind);
 		walk_tree = min(walk_tree, now() - t);
 	}
 	if (runs_flat != runs_tree)
@@ -301,9 +345,7 @@ static void bench_lookups(void)
 	       seq.run / seq.flat, seq.run / seq.linear);
 	printf("    walk by kind (%lu runs): flat scan %.2f ms, tree p2m_tree_next_range %.2f ms (%.3fx flat)\n",
 	       runs_tree, walk_flat * 1e3, walk_tree * 1e3, walk_tree / walk_flat);
-	harness_tree_destroy(&tree, &mem);
-	munmap(flat, MODEL_PFNS * sizeof(long));
-	munmap(list, MODEL_PFNS * sizeof(long));
+	destroy_guest(&m);
 	free(idx);
 }
 
@@ -349,6 +391,54 @@ static void bench_memory(void)
 	       (mem.allocs - base) * P2M_TREE_NODE_SIZE / 1024, mem.allocs - base,
 	       (4 * P2M_TREE_NODE_SIZE + tree.nr_top * sizeof(void *)) / 1024);
 	harness_tree_destroy(&tree, &mem);
+}
+
+/*
+ * The same lookups, to be counted rather than timed: run under callgrind
+ * with --instr-atstart=no (tools/testing/p2m/counts.sh), each region is
+ * instrumented alone and dumped under its name, so its instructions and
+ * simulated cache misses divided by NR_COUNTED are the cost of one
+ * lookup, the same on every machine and every run.  Outside valgrind the
+ * requests do nothing and this only checks the answers agree.
+ */
+#define NR_COUNTED	(1UL << 20)
+
+#define COUNTED(name, sum, expr) do {					\
+	unsigned long acc = 0;						\
+									\
+	CALLGRIND_START_INSTRUMENTATION;				\
+	CALLGRIND_ZERO_STATS;						\
+	for (i = 0; i < NR_COUNTED; i++)				\
+		acc += (expr);						\
+	CALLGRIND_DUMP_STATS_AT(name);					\
+	CALLGRIND_STOP_INSTRUMENTATION;					\
+	(sum) = acc;							\
+} while (0)
+
+void run_counts(void)
+{
+	unsigned long *idx, i, flat, linear, tree, cursor;
+	struct p2m_tree_cursor cur;
+	struct bench_guest m;
+
+	build_guest(&m);
+	idx = random_pfns();
+	COUNTED("random/flat", flat, READ_ONCE(m.flat[idx[i]]));
+	COUNTED("random/linear", linear, linear_lookup(m.linear, m.linear, idx[i]));
+	COUNTED("random/tree", tree, p2m_tree_lookup(&m.tree, idx[i]));
+	if (linear != flat || tree != flat)
+		abort();
+	COUNTED("sequential/flat", flat, READ_ONCE(m.flat[i]));
+	COUNTED("sequential/linear", linear, linear_lookup(m.linear, m.linear, i));
+	COUNTED("sequential/tree", tree, p2m_tree_lookup(&m.tree, i));
+	p2m_tree_cursor_init(&cur, &m.tree);
+	COUNTED("sequential/cursor", cursor, p2m_tree_cursor_lookup(&cur, i));
+	if (linear != flat || tree != flat || cursor != flat)
+		abort();
+	printf("  counted %lu lookups per region (checksum %lx)\n", NR_COUNTED,
+	       flat & 0xfff);
+	destroy_guest(&m);
+	free(idx);
 }
 
 void run_bench(void)

@@ -161,7 +161,7 @@ int compare_all(const struct p2m_tree *tree, const struct model *m)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|all\n"
+	fprintf(stderr, "usage: p2m_test units|fuzz [SEED [OPS]]|faults|threads [SECONDS]|bench|counts|all\n"
 			"       p2m_test e820 FILE...\n");
 	exit(2);
 }
@@ -189,6 +189,8 @@ int main(int argc, char **argv)
 		run_e820(argc - 2, argv + 2);
 	} else if (!strcmp(what, "bench")) {
 		run_bench();
+	} else if (!strcmp(what, "counts")) {
+		run_counts();
 	} else if (!strcmp(what, "all")) {
 		run_unit_tests();
 		run_fault_injection();

@@ -84,6 +84,7 @@ int run_fuzz(unsigned long seed, unsigned long ops);
 void run_fault_injection(void);
 int run_threads(unsigned long seconds);
 void run_bench(void);
+void run_counts(void);
 int run_e820(int nr, char **paths);
 
 #endif
