@@ -80,6 +80,13 @@ struct xen_scratch_blocked {
 	struct resource res;
 };
 
+/* Whether @src is @pool's unused space, rather than iomem_resource. */
+static bool xen_scratch_vouched(const struct xen_scratch_pool *pool,
+				const struct resource *src)
+{
+	return pool->space && src == &pool->space->root;
+}
+
 /* The region of @pool's unused space holding @res, if @src is that space. */
 static const struct resource *xen_scratch_region(struct xen_scratch_pool *pool,
 						 const struct resource *src,
@@ -87,7 +94,7 @@ static const struct resource *xen_scratch_region(struct xen_scratch_pool *pool,
 {
 	unsigned int i;
 
-	if (!pool->space || src != &pool->space->root)
+	if (!xen_scratch_vouched(pool, src))
 		return NULL;
 	for (i = 0; i < pool->space->nr; i++)
 		if (pool->space->regions[i].start <= res->start &&
@@ -216,6 +223,7 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 			     resource_size_t size)
 {
 	struct resource *conflict;
+	resource_size_t min;
 	int ret;
 
 	range->res.name = XEN_SCRATCH_NAME;
@@ -228,11 +236,11 @@ static int xen_scratch_claim(struct xen_scratch_pool *pool,
 	range->res.flags = IORESOURCE_BUSY;
 	if (!pool->space || !pool->space->shown_within || src != pool->target)
 		range->res.flags |= IORESOURCE_MEM;
-	ret = allocate_resource(src, &range->res, size,
-				pool->space && src == &pool->space->root ?
-				pool->min_addr :
-				max(pool->min_addr, pool->unvouched_min_addr),
-				pool->max_addr, pool->granule, NULL, NULL);
+	min = pool->min_addr;
+	if (!xen_scratch_vouched(pool, src))
+		min = max(min, pool->unvouched_min_addr);
+	ret = allocate_resource(src, &range->res, size, min, pool->max_addr,
+				pool->granule, NULL, NULL);
 	if (ret)
 		return ret;
 	range->res.flags |= IORESOURCE_MEM;

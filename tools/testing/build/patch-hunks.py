@@ -37,10 +37,12 @@ for path in sys.argv[1:]:
                 break
             j += 1
         nxt = lines[j] if j < len(lines) else ""
-        if (old, new) != (want_old, want_new) or nxt[:1] in ("+", "-", " ") and \
-                not nxt.startswith("-- ") and nxt != "-- ":
+        # A diff line right after the hunk, other than the "-- " that ends
+        # format-patch output, is one the count left out.
+        more = nxt[:1] in ("+", "-", " ") and not nxt.startswith("-- ")
+        if (old, new) != (want_old, want_new) or more:
             print(f"{path}:{i + 1}: hunk says -{want_old} +{want_new}, "
-                  f"holds -{old} +{new}{' and more' if nxt[:1] in '+- ' and nxt else ''}")
+                  f"holds -{old} +{new}{' and more' if more else ''}")
             bad += 1
         i = j
 sys.exit(1 if bad else 0)

@@ -164,6 +164,7 @@ static void destroy_guest(struct bench_guest *m)
 	harness_tree_destroy(&m->tree, &m->mem);
 	munmap(m->flat, MODEL_PFNS * sizeof(long));
 	munmap(m->list, MODEL_PFNS * sizeof(long));
+	munmap(m->linear, MODEL_PFNS * sizeof(long));
 }
 
 /* NR_RANDOM pfns from a fixed xorshift sequence, the same every run. */
